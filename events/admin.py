@@ -1,0 +1,17 @@
+from django.contrib import admin
+
+from events.models import Event, Failure
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ["p_event_time", "p_log_type", "source", "p_row_id"]
+    list_filter = ["p_log_type"]
+    search_fields = ["p_row_id"]
+    show_full_result_count = False
+
+
+@admin.register(Failure)
+class FailureAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "source", "object_key", "line", "error"]
+    list_filter = ["source"]

@@ -1,0 +1,172 @@
+"""Shared fixtures: users by role, and real services (moto server over HTTP, a Celery worker)."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from django.db import connection
+
+from tests.factories import UserFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+SHARED = ROOT.parent / "shared"
+
+
+# --- Users by role -----------------------------------------------------------------------------
+@pytest.fixture
+def viewer(db):
+    """A signed-in user who is neither staff nor a source admin."""
+    return UserFactory(username="viewer")
+
+
+@pytest.fixture
+def viewer_client(client, viewer):
+    client.force_login(viewer)
+    return client
+
+
+@pytest.fixture
+def shared_corpus() -> Path:
+    """The shared test corpora; tests using them skip when a fresh clone has no ../shared."""
+    corpus = SHARED / "corpus"
+    if not corpus.is_dir():
+        pytest.skip("../shared/corpus is absent (fresh clone)")
+    return corpus
+
+
+# --- Real services ------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(predicate, *, timeout: float = 30.0, interval: float = 0.1, what: str = "condition"):
+    """Poll `predicate` until it returns a truthy value; fail the test with `what` on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).status_code < 500
+    except requests.RequestException:
+        return False
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """A real moto server over HTTP; boto3 finds it through AWS_ENDPOINT_URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    saved = {
+        k: os.environ.get(k)
+        for k in (
+            "AWS_ENDPOINT_URL",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_DEFAULT_REGION",
+        )
+    }
+    os.environ.update(
+        AWS_ENDPOINT_URL=url,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+    )
+    try:
+        wait_until(lambda: _answers(url + "/moto-api/"), timeout=30, what="moto server")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture
+def aws(moto_endpoint, settings) -> str:
+    """A clean moto state for one test, with settings pointing at it."""
+    requests.post(moto_endpoint + "/moto-api/reset", timeout=10)
+    settings.AWS_ENDPOINT_URL = moto_endpoint
+    from sources import aws as aws_module
+
+    aws_module._base_session.cache_clear()
+    return moto_endpoint
+
+
+def database_url_for_subprocess() -> str:
+    """The URL of the database this test is using (the test database), for worker subprocesses."""
+    params = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{params['NAME']}"
+    user = params.get("USER") or "postgres"
+    host = params.get("HOST") or "127.0.0.1"
+    port = params.get("PORT") or 5432
+    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
+    return f"postgres://{user}{password}@{host}:{port}/{params['NAME']}"
+
+
+@pytest.fixture
+def celery_worker(transactional_db, aws) -> Iterator[subprocess.Popen]:
+    """A real Celery worker subprocess on the test database and the test Redis broker."""
+    import redis
+    from django.conf import settings
+
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_for_subprocess(),
+        "REDIS_URL": settings.CELERY_BROKER_URL,
+    }
+    log = open(ROOT / "var" / "test-worker.log", "ab")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [
+            str(VENV_BIN / "celery"),
+            "-A",
+            "console",
+            "worker",
+            "--pool=prefork",
+            "--concurrency=2",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    from console.celery import app
+
+    try:
+        wait_until(lambda: app.control.ping(timeout=0.5), timeout=60, what="celery worker")
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()

@@ -1,0 +1,83 @@
+"""The console shell: login everywhere, navigation, and the home dashboard."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import EventFactory, FailureFactory, SourceFactory
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["dashboard", "sources:list", "events:search"]
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_anonymous_visit_redirects_to_login(client, name):
+    url = reverse(name)
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response.url == f"{reverse('login')}?next={url}"
+
+
+def test_admin_site_requires_login(client):
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert "/login/" in response.url
+
+
+def test_healthz_is_public(client):
+    assert client.get(reverse("healthz")).json() == {"status": "ok"}
+
+
+def test_login_form_signs_in_and_lands_on_dashboard(client, viewer):
+    response = client.post(
+        reverse("login"), {"username": "viewer", "password": "correct-horse-battery"}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == reverse("dashboard")
+    assert b"Overview" in response.content
+
+
+def test_wrong_password_gets_a_message(client, viewer):
+    response = client.post(reverse("login"), {"username": "viewer", "password": "nope"})
+    assert response.status_code == 200
+    assert b"Please enter a correct username and password" in response.content
+
+
+def test_navigation_names_the_sections_and_the_user(viewer_client):
+    html = viewer_client.get(reverse("dashboard")).content.decode()
+    for label in ["Configure › Log Sources", "Search", "Admin", "viewer", "Log out"]:
+        assert label in html
+
+
+def test_empty_dashboard_tells_a_new_user_what_to_do(viewer_client):
+    html = viewer_client.get(reverse("dashboard")).content.decode()
+    assert "No log sources yet" in html
+    assert reverse("sources:list") in html
+
+
+def test_dashboard_counts_sources_and_last_24h_events_and_failures(viewer_client):
+    source = SourceFactory()
+    EventFactory.create_batch(3, source=source)
+    EventFactory(source=source, p_event_time=datetime.now(UTC) - timedelta(days=2))
+    FailureFactory.create_batch(2, source=source)
+
+    response = viewer_client.get(reverse("dashboard"))
+
+    assert response.context["source_count"] == 1
+    assert response.context["events_24h"] == 3
+    assert response.context["failures_24h"] == 2
+
+
+def test_dashboard_lists_unhealthy_sources_first(viewer_client):
+    SourceFactory(name="aaa-healthy", health="healthy")
+    SourceFactory(name="zzz-broken", health="unhealthy", health_reason="AccessDenied on GetObject")
+
+    sources = list(viewer_client.get(reverse("dashboard")).context["sources"])
+
+    assert [s.name for s in sources] == ["zzz-broken", "aaa-healthy"]
+
+
+def test_log_out_ends_the_session(viewer_client):
+    viewer_client.post(reverse("logout"))
+    assert viewer_client.get(reverse("dashboard")).status_code == 302

@@ -1,0 +1,58 @@
+"""factory_boy factories for the models tests need."""
+
+import hashlib
+from datetime import UTC, datetime
+
+import factory
+from django.contrib.auth import get_user_model
+
+from events.models import Event, Failure
+from sources.models import Source
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.django.Password("correct-horse-battery")
+
+
+class SourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Source
+
+    name = factory.Sequence(lambda n: f"teleport-{n}")
+    transport = Source.Transport.S3
+    log_types = factory.LazyFunction(lambda: ["Gravitational.TeleportAudit"])
+    config = factory.LazyFunction(
+        lambda: {"account_id": "123456789012", "bucket": "teleport-audit", "region": "us-east-1"}
+    )
+
+
+class EventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Event
+
+    p_row_id = factory.Sequence(
+        lambda n: hashlib.blake2b(str(n).encode(), digest_size=16).hexdigest()
+    )
+    p_log_type = "Gravitational.TeleportAudit"
+    source = factory.SubFactory(SourceFactory)
+    p_event_time = factory.LazyFunction(lambda: datetime.now(UTC))
+    p_parse_time = factory.LazyFunction(lambda: datetime.now(UTC))
+    fields = factory.LazyFunction(
+        lambda: {"event": "user.login", "code": "T1000I", "user": "alice"}
+    )
+
+
+class FailureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Failure
+
+    source = factory.SubFactory(SourceFactory)
+    object_key = "teleport/logs/2026/11/27/10/bad.json.gz"
+    line = factory.Sequence(lambda n: n + 1)
+    error = "invalid JSON: unexpected end of data"
+    raw = b'{"event": "user.lo'
