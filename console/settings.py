@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "console",
     "sources",
     "events",
+    "ingestion",
 ]
 
 MIDDLEWARE = [

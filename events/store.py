@@ -1,0 +1,242 @@
+"""The one writer of events and failures.
+
+PostgreSQL: COPY the batch into a session temp table, then `INSERT ... SELECT ... ON CONFLICT
+(p_row_id) DO NOTHING`, so a retried object inserts only what is missing. SQLite: look up which row
+ids exist (the write lock is held: transactions are IMMEDIATE), then insert the rest.
+
+Row ids are deterministic (source, object, version, line), so writing the same batch twice is
+harmless: the second time every event counts as a duplicate.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC
+
+import orjson
+from django.db import connection, transaction
+
+from events.models import INDICATOR_COLUMNS, Event, Failure
+from parsers.parser import ParsedEvent, ParseFailure
+
+EVENT_COLUMNS = (
+    "p_row_id",
+    "p_log_type",
+    "source_id",
+    "p_event_time",
+    "p_parse_time",
+    "fields",
+    "p_extra",
+    "object_key",
+    "object_version",
+    "line",
+    *INDICATOR_COLUMNS,
+)
+FAILURE_COLUMNS = (
+    "source_id",
+    "log_types",
+    "object_key",
+    "object_version",
+    "line",
+    "offset",
+    "error",
+    "raw",
+    "created_at",
+)
+_STAGE_TABLE = "sluice_event_stage"
+_SQLITE_IN_CHUNK = 500  # below SQLite's host-parameter limit
+
+
+@dataclass
+class WriteResult:
+    inserted: int = 0
+    duplicates: int = 0
+    failures: int = 0
+    by_log_type: Counter = field(default_factory=Counter)  # inserted events per log type
+
+    def __iadd__(self, other: WriteResult) -> WriteResult:
+        self.inserted += other.inserted
+        self.duplicates += other.duplicates
+        self.failures += other.failures
+        self.by_log_type.update(other.by_log_type)
+        return self
+
+
+def write_batch(
+    events: Iterable[ParsedEvent],
+    failures: Iterable[ParseFailure],
+    *,
+    source_id: int | None,
+    object_key: str,
+    object_version: str,
+    log_types: Sequence[str] = (),
+) -> WriteResult:
+    """Store events and failures of one object in one transaction; idempotent by row id.
+
+    `failures` counts newly stored failures (a failure already stored for the same line is skipped).
+    """
+    events = list(events)
+    failures = list(failures)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            result = _copy_events_postgresql(events, source_id, object_key, object_version)
+        else:
+            result = _insert_events_generic(events, source_id, object_key, object_version)
+        result.failures = _insert_failures(
+            failures, source_id, list(log_types), object_key, object_version
+        )
+    return result
+
+
+# --- events -----------------------------------------------------------------------------------
+def _dumps(value: object) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except (TypeError, orjson.JSONEncodeError):  # ints beyond 64 bits
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _copy_events_postgresql(
+    events: list[ParsedEvent], source_id: int | None, object_key: str, object_version: str
+) -> WriteResult:
+    if not events:
+        return WriteResult()
+    columns = ", ".join(EVENT_COLUMNS)
+    table = Event._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE_TABLE} ON COMMIT DELETE ROWS AS "  # noqa: S608 - constant names
+            f"SELECT {columns} FROM {table} WITH NO DATA"
+        )
+        cursor.execute(f"TRUNCATE {_STAGE_TABLE}")
+        with cursor.cursor.copy(f"COPY {_STAGE_TABLE} ({columns}) FROM STDIN") as copy:
+            write_row = copy.write_row
+            for event in events:
+                indicators = event.indicators
+                write_row(
+                    (
+                        event.row_id,
+                        event.log_type,
+                        source_id,
+                        event.event_time,
+                        event.parse_time,
+                        _dumps(event.fields),
+                        _dumps(event.extra or {}),
+                        object_key,
+                        object_version,
+                        event.line,
+                        *[indicators.get(column) or [] for column in INDICATOR_COLUMNS],
+                    )
+                )
+        cursor.execute(
+            f"WITH inserted AS (INSERT INTO {table} ({columns}) "  # noqa: S608 - constant names
+            f"SELECT DISTINCT ON (p_row_id) {columns} FROM {_STAGE_TABLE} "
+            "ON CONFLICT (p_row_id) DO NOTHING RETURNING p_log_type) "
+            "SELECT p_log_type, count(*) FROM inserted GROUP BY p_log_type"
+        )
+        by_log_type = Counter(dict(cursor.fetchall()))
+    inserted = sum(by_log_type.values())
+    return WriteResult(inserted, len(events) - inserted, 0, by_log_type)
+
+
+def _existing_row_ids(row_ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(row_ids), _SQLITE_IN_CHUNK):
+        chunk = row_ids[start : start + _SQLITE_IN_CHUNK]
+        found.update(Event.objects.filter(p_row_id__in=chunk).values_list("p_row_id", flat=True))
+    return found
+
+
+def _insert_events_generic(
+    events: list[ParsedEvent], source_id: int | None, object_key: str, object_version: str
+) -> WriteResult:
+    if not events:
+        return WriteResult()
+    existing = _existing_row_ids([event.row_id for event in events])
+    fresh: dict[str, ParsedEvent] = {}
+    for event in events:
+        if event.row_id not in existing:
+            fresh.setdefault(event.row_id, event)
+    rows = [_event_params(event, source_id, object_key, object_version) for event in fresh.values()]
+    if rows:
+        table = Event._meta.db_table
+        placeholders = ", ".join(["%s"] * len(EVENT_COLUMNS))
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {table} ({', '.join(EVENT_COLUMNS)}) VALUES ({placeholders}) "  # noqa: S608
+                "ON CONFLICT (p_row_id) DO NOTHING",
+                rows,
+            )
+    by_log_type = Counter(event.log_type for event in fresh.values())
+    return WriteResult(len(rows), len(events) - len(rows), 0, by_log_type)
+
+
+def _event_params(
+    event: ParsedEvent, source_id: int | None, object_key: str, object_version: str
+) -> tuple:
+    ops = connection.ops
+    indicators = event.indicators
+    return (
+        event.row_id,
+        event.log_type,
+        source_id,
+        ops.adapt_datetimefield_value(event.event_time.astimezone(UTC)),
+        ops.adapt_datetimefield_value(event.parse_time.astimezone(UTC)),
+        _dumps(event.fields),
+        _dumps(event.extra or {}),
+        object_key,
+        object_version,
+        event.line,
+        *[json.dumps(indicators.get(column) or []) for column in INDICATOR_COLUMNS],
+    )
+
+
+# --- failures ---------------------------------------------------------------------------------
+def _insert_failures(
+    failures: list[ParseFailure],
+    source_id: int | None,
+    log_types: list[str],
+    object_key: str,
+    object_version: str,
+) -> int:
+    """Insert failures not stored yet; returns how many were new."""
+    if not failures:
+        return 0
+    from django.utils import timezone
+
+    now = timezone.now()
+    objs = {
+        failure.line: Failure(
+            source_id=source_id,
+            log_types=log_types,
+            object_key=object_key,
+            object_version=object_version,
+            line=failure.line,
+            offset=failure.offset,
+            error=failure.error,
+            raw=bytes(failure.raw),
+            created_at=now,
+        )
+        for failure in failures
+    }
+    stored = _stored_failure_lines(source_id, object_key, object_version, min(objs), max(objs))
+    fresh = [obj for line, obj in objs.items() if line not in stored]
+    Failure.objects.bulk_create(fresh, batch_size=1000, ignore_conflicts=True)
+    return len(fresh)
+
+
+def _stored_failure_lines(
+    source_id: int | None, object_key: str, object_version: str, first: int, last: int
+) -> set[int]:
+    return set(
+        Failure.objects.filter(
+            source_id=source_id,
+            object_key=object_key,
+            object_version=object_version,
+            line__gte=first,
+            line__lte=last,
+        ).values_list("line", flat=True)
+    )
