@@ -1160,7 +1160,8 @@ def object_key(when: datetime, rng: random.Random) -> str:
 def _pack(hour: int, lines: list[bytes], key_rng: random.Random) -> tuple[str, bytes]:
     key = object_key(_EPOCH + timedelta(hours=hour), key_rng)
     body = b"\n".join(lines) + b"\n"
-    return key, gzip.compress(body, compresslevel=6, mtime=0)
+    # mtime=0 keeps the bytes reproducible; level 1 is twice as fast as 6 for 25% more bytes
+    return key, gzip.compress(body, compresslevel=1, mtime=0)
 
 
 def generate_objects(
