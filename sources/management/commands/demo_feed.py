@@ -54,7 +54,7 @@ class Command(BaseCommand):
         uploaded = self.upload(
             s3,
             generate_objects(
-                history_objects,
+                history_objects * events_per_object,
                 seed=1,
                 events_per_object=events_per_object,
                 start=now - timedelta(days=1),
@@ -71,7 +71,7 @@ class Command(BaseCommand):
             self.upload(
                 s3,
                 generate_objects(
-                    1,
+                    events_per_object,
                     seed=seed,
                     events_per_object=events_per_object,
                     start=start,
