@@ -1,4 +1,4 @@
-"""`./run --demo` feeds a local S3/SQS endpoint: bucket of Teleport logs, notification queue, raw events."""
+"""`./run --demo` feeds a local S3/SQS endpoint: a bucket of Teleport logs and two queues."""
 
 import gzip
 from urllib.parse import unquote_plus
