@@ -1,0 +1,48 @@
+"""Ingestion knobs, read from the environment (defaults suit production)."""
+
+import os
+
+
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+def batch_size() -> int:
+    """Events and failures written per transaction."""
+    return int(_float("SLUICE_INGEST_BATCH_SIZE", 5000))
+
+
+def max_attempts() -> int:
+    """Attempts before an object is marked failed (it stays retryable from the console)."""
+    return int(_float("SLUICE_INGEST_MAX_ATTEMPTS", 3))
+
+
+def retry_base_seconds() -> float:
+    """Backoff before a failed object is tried again: base * 2**(attempt-1)."""
+    return _float("SLUICE_INGEST_RETRY_BASE_SECONDS", 30)
+
+
+def visibility_seconds() -> int:
+    """How long a received SQS message stays hidden; extended while its object is read."""
+    return int(_float("SLUICE_SQS_VISIBILITY_SECONDS", 300))
+
+
+def wait_seconds() -> int:
+    """SQS long-polling wait (0-20 s)."""
+    return int(_float("SLUICE_SQS_WAIT_SECONDS", 10))
+
+
+def receive_rounds() -> int:
+    """ReceiveMessage calls per poll task (each up to 10 messages)."""
+    return int(_float("SLUICE_SQS_RECEIVE_ROUNDS", 5))
+
+
+def list_max_objects() -> int:
+    """Objects one listing pass hands to workers."""
+    return int(_float("SLUICE_LIST_MAX_OBJECTS", 1000))
+
+
+def batch_delay() -> float:
+    """Seconds to sleep after each committed batch: only for tests that kill a worker mid-object."""
+    return _float("SLUICE_INGEST_BATCH_DELAY", 0)

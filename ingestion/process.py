@@ -1,0 +1,297 @@
+"""Reading one object (or one message of raw events) into the events store, exactly once.
+
+The body is streamed (decompressed by magic bytes, split, classified) and written in batches, each
+in its own transaction with its hourly stats. Row ids are deterministic, so a retry after a crash
+re-reads the object and inserts only what is missing. The ledger row is marked done in the same
+transaction as the last batch; only then may the caller delete the SQS message or move a checkpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import IO
+
+from botocore.exceptions import BotoCoreError, ClientError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from events.store import WriteResult, write_batch
+from ingestion import conf
+from ingestion.clients import s3_client
+from ingestion.health import add_hourly, clear_stage_error, mark_events_arrived, record_stage_error
+from ingestion.models import BackfillRun, ObjectLedger, StageError
+from ingestion.notifications import ObjectRef
+from ingestion.registry import classifier_for
+from ingestion.rules import prefix_rules, rule_for_key
+from parsers import Origin, ParsedEvent, parse_stream
+from sources.models import Source
+
+log = logging.getLogger(__name__)
+Heartbeat = Callable[[], None]
+DATA_ERRORS = (OSError, EOFError, zlib.error, ValueError)  # corrupt gzip/zstd/bzip2 streams
+
+
+class ObjectError(Exception):
+    """Reading an object failed in one stage; the ledger keeps the message."""
+
+    def __init__(self, stage: str, message: str) -> None:
+        super().__init__(message)
+        self.stage = stage
+        self.message = message
+
+
+@dataclass
+class Outcome:
+    status: str  # done | skipped | excluded | retry | failed
+    events: int = 0
+    inserted: int = 0
+    duplicates: int = 0
+    failures: int = 0
+    bytes: int = 0
+    error: str = ""
+
+    @property
+    def settled(self) -> bool:
+        """True when the message that named the object may be deleted."""
+        return self.status != "retry"
+
+
+# --- one object -------------------------------------------------------------------------------
+def ingest_object(
+    source: Source,
+    ref: ObjectRef,
+    *,
+    heartbeat: Heartbeat | None = None,
+    force: bool = False,
+    backfill_id: int | None = None,
+) -> Outcome:
+    """Read `ref` once: skipped when the ledger says done (unless `force`)."""
+    rule = rule_for_key(prefix_rules(source.config, source.log_types), ref.key)
+    if rule is None:
+        return Outcome("excluded")
+    ledger = _claim(source, ref)
+    if ledger.status == ObjectLedger.Status.DONE and not force:
+        _count_backfill(backfill_id, Outcome("skipped"))
+        return Outcome("skipped", events=ledger.events, bytes=ledger.bytes)
+    if ledger.status == ObjectLedger.Status.FAILED and not force:
+        _count_backfill(backfill_id, Outcome("failed"))
+        return Outcome("failed", error=ledger.error)
+    ObjectLedger.objects.filter(pk=ledger.pk).update(
+        attempts=F("attempts") + 1,
+        started_at=timezone.now(),
+        finished_at=None,
+        status=ObjectLedger.Status.PENDING,
+    )
+    try:
+        body, size = _open(source, ref)
+        outcome = _read_into_store(
+            source,
+            body,
+            origin=Origin(str(source.pk), ref.key, ref.version),
+            log_types=rule.log_types,
+            stream_type=source.config.get("stream_type") or "auto",
+            envelope=source.config.get("envelope") or None,
+            heartbeat=heartbeat,
+            ledger=ledger,
+            size=size,
+        )
+    except ObjectError as exc:
+        outcome = _attempt_failed(source, ledger, exc)
+    _count_backfill(backfill_id, outcome)
+    return outcome
+
+
+def _claim(source: Source, ref: ObjectRef) -> ObjectLedger:
+    try:
+        ledger, _ = ObjectLedger.objects.get_or_create(
+            source=source,
+            bucket=ref.bucket,
+            key=ref.key,
+            version=ref.version,
+            defaults={"size": ref.size},
+        )
+    except IntegrityError:  # another worker created it first
+        ledger = ObjectLedger.objects.get(
+            source=source, bucket=ref.bucket, key=ref.key, version=ref.version
+        )
+    return ledger
+
+
+def _open(source: Source, ref: ObjectRef) -> tuple[IO[bytes], int]:
+    params = {"Bucket": ref.bucket, "Key": ref.key}
+    if ref.version_id:
+        params["VersionId"] = ref.version_id
+    try:
+        response = s3_client(source).get_object(**params)
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise ObjectError(
+            StageError.Stage.GET_OBJECT,
+            f"{error.get('Code', 'Error')}: {error.get('Message') or exc} (s3://{ref.bucket}/{ref.key})",
+        ) from exc
+    except BotoCoreError as exc:
+        raise ObjectError(StageError.Stage.GET_OBJECT, str(exc)) from exc
+    clear_stage_error(source.pk, StageError.Stage.GET_OBJECT)
+    return response["Body"], int(response.get("ContentLength") or 0)
+
+
+def _read_into_store(
+    source: Source,
+    body: IO[bytes] | bytes,
+    *,
+    origin: Origin,
+    log_types: Iterable[str],
+    stream_type: str,
+    envelope: str | None,
+    heartbeat: Heartbeat | None,
+    ledger: ObjectLedger | None,
+    size: int,
+) -> Outcome:
+    try:
+        classifier = classifier_for(tuple(log_types))
+    except KeyError as exc:
+        raise ObjectError(StageError.Stage.PARSE, f"unknown log type {exc}") from exc
+    results = parse_stream(
+        body, classifier=classifier, origin=origin, stream_type=stream_type, envelope=envelope
+    )
+    total = WriteResult()
+    events_seen = failures_seen = 0
+    limit = conf.batch_size()
+    delay = conf.batch_delay()
+    events: list[ParsedEvent] = []
+    failures: list = []
+    try:
+        for result in results:
+            if type(result) is ParsedEvent:
+                events.append(result)
+            else:
+                failures.append(result)
+            if len(events) + len(failures) >= limit:
+                events_seen += len(events)
+                failures_seen += len(failures)
+                total += _store(source, origin, classifier.log_types, events, failures)
+                events, failures = [], []
+                if delay:
+                    time.sleep(delay)
+                if heartbeat:
+                    heartbeat()
+    except DATA_ERRORS as exc:
+        raise ObjectError(
+            StageError.Stage.PARSE,
+            f"cannot read {origin.object_key}: {type(exc).__name__}: {exc} "
+            f"(after {events_seen + len(events)} events)",
+        ) from exc
+    events_seen += len(events)
+    failures_seen += len(failures)
+    with transaction.atomic():
+        total += _store(source, origin, classifier.log_types, events, failures)
+        add_hourly(source.pk, bytes_read=size)
+        if ledger is not None:
+            ObjectLedger.objects.filter(pk=ledger.pk).update(
+                status=ObjectLedger.Status.DONE,
+                error="",
+                events=events_seen,
+                failures=failures_seen,
+                bytes=size,
+                size=size,
+                finished_at=timezone.now(),
+            )
+    clear_stage_error(source.pk, StageError.Stage.PARSE)
+    if failures_seen:
+        record_stage_error(
+            source.pk,
+            StageError.Stage.PARSE,
+            f"{failures_seen} of {events_seen + failures_seen} lines of {origin.object_key} "
+            "did not parse (see Failures)",
+        )
+    return Outcome(
+        "done",
+        events=events_seen,
+        inserted=total.inserted,
+        duplicates=total.duplicates,
+        failures=failures_seen,
+        bytes=size,
+    )
+
+
+def _store(source: Source, origin: Origin, log_types, events, failures) -> WriteResult:
+    try:
+        with transaction.atomic():
+            result = write_batch(
+                events,
+                failures,
+                source_id=source.pk,
+                object_key=origin.object_key,
+                object_version=origin.version,
+                log_types=log_types,
+            )
+            add_hourly(source.pk, events_by_log_type=result.by_log_type, failures=result.failures)
+            if result.inserted:
+                mark_events_arrived(source.pk)
+    except Exception as exc:
+        record_stage_error(source.pk, StageError.Stage.STORE, f"{type(exc).__name__}: {exc}")
+        raise
+    return result
+
+
+def _attempt_failed(source: Source, ledger: ObjectLedger, exc: ObjectError) -> Outcome:
+    record_stage_error(source.pk, exc.stage, exc.message)
+    ledger.refresh_from_db(fields=["attempts"])
+    final = ledger.attempts >= conf.max_attempts()
+    ObjectLedger.objects.filter(pk=ledger.pk).update(
+        status=ObjectLedger.Status.FAILED if final else ObjectLedger.Status.PENDING,
+        error=exc.message,
+        finished_at=timezone.now(),
+    )
+    log.warning("source %s: %s (attempt %s)", source.pk, exc.message, ledger.attempts)
+    return Outcome("failed" if final else "retry", error=exc.message)
+
+
+def _count_backfill(backfill_id: int | None, outcome: Outcome) -> None:
+    if backfill_id is None or outcome.status == "retry":
+        return
+    BackfillRun.objects.filter(pk=backfill_id).update(
+        objects_done=F("objects_done") + 1,
+        events=F("events") + outcome.events,
+        bytes=F("bytes") + outcome.bytes,
+        errors=F("errors") + (1 if outcome.status == "failed" else 0),
+    )
+    BackfillRun.objects.filter(
+        pk=backfill_id,
+        status=BackfillRun.Status.RUNNING,
+        objects_done__gte=F("objects_total"),
+    ).update(status=BackfillRun.Status.DONE, finished_at=timezone.now())
+
+
+# --- raw events and local files ---------------------------------------------------------------
+def ingest_body(
+    source: Source,
+    body: IO[bytes] | bytes,
+    *,
+    object_key: str,
+    version: str,
+    stream_type: str | None = None,
+    log_types: Iterable[str] | None = None,
+    heartbeat: Heartbeat | None = None,
+) -> Outcome:
+    """Read a body that is not an S3 object (an SQS message, a local file): no ledger row."""
+    if log_types is None:
+        rule = rule_for_key(prefix_rules(source.config, source.log_types), object_key)
+        log_types = rule.log_types if rule else source.log_types
+    size = len(body) if isinstance(body, bytes | bytearray) else 0
+    return _read_into_store(
+        source,
+        body,
+        origin=Origin(str(source.pk), object_key, version),
+        log_types=log_types,
+        stream_type=stream_type or source.config.get("stream_type") or "auto",
+        envelope=source.config.get("envelope") or None,
+        heartbeat=heartbeat,
+        ledger=None,
+        size=size,
+    )

@@ -1,0 +1,86 @@
+"""Receiving from and acknowledging to an SQS queue; shared by both queue-driven readers."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from ingestion import conf
+
+
+@dataclass(frozen=True)
+class Message:
+    message_id: str
+    receipt_handle: str
+    body: str
+    receive_count: int = 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "message_id": self.message_id,
+            "receipt_handle": self.receipt_handle,
+            "body": self.body,
+            "receive_count": self.receive_count,
+        }
+
+
+def receive_batch(client: Any, queue_url: str, *, wait: int) -> list[Message]:
+    response = client.receive_message(
+        QueueUrl=queue_url,
+        MaxNumberOfMessages=10,
+        WaitTimeSeconds=max(0, min(20, wait)),
+        VisibilityTimeout=conf.visibility_seconds(),
+        MessageSystemAttributeNames=["ApproximateReceiveCount"],
+    )
+    return [
+        Message(
+            m["MessageId"],
+            m["ReceiptHandle"],
+            m["Body"],
+            int((m.get("Attributes") or {}).get("ApproximateReceiveCount", 1)),
+        )
+        for m in response.get("Messages", [])
+    ]
+
+
+def receive_rounds(client: Any, queue_url: str, *, rounds: int, wait: int):
+    """Batches of messages; stops after `rounds` receives or the first empty one."""
+    for _ in range(rounds):
+        batch = receive_batch(client, queue_url, wait=wait)
+        if not batch:
+            return
+        yield batch
+
+
+def delete(client: Any, queue_url: str, receipt_handles: list[str]) -> None:
+    for start in range(0, len(receipt_handles), 10):
+        chunk = receipt_handles[start : start + 10]
+        client.delete_message_batch(
+            QueueUrl=queue_url,
+            Entries=[{"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(chunk)],
+        )
+
+
+def postpone(client: Any, queue_url: str, receipt_handle: str, seconds: int) -> None:
+    """Make the message visible again after `seconds` (backoff before the next attempt)."""
+    client.change_message_visibility(
+        QueueUrl=queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=max(0, seconds)
+    )
+
+
+class VisibilityHeartbeat:
+    """Called between batches: keeps a long object's message hidden while it is being read."""
+
+    def __init__(self, client: Any, queue_url: str, receipt_handle: str) -> None:
+        self.client = client
+        self.queue_url = queue_url
+        self.receipt_handle = receipt_handle
+        self.timeout = conf.visibility_seconds()
+        self.last = time.monotonic()
+
+    def __call__(self) -> None:
+        now = time.monotonic()
+        if now - self.last >= self.timeout / 3:
+            postpone(self.client, self.queue_url, self.receipt_handle, self.timeout)
+            self.last = now

@@ -1,0 +1,64 @@
+"""An SQS queue of raw events: each body holds one JSON object, JSON lines, or an SNS envelope.
+
+Each message is its own origin (queue name + message id), so redelivered messages store nothing
+twice; messages are deleted in one call after the batch is committed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ingestion import conf
+from ingestion.clients import sqs_client
+from ingestion.health import clear_stage_error, record_stage_error
+from ingestion.models import StageError
+from ingestion.notifications import unwrap_sns
+from sources.models import Source
+
+from .sqs_common import delete, receive_rounds
+
+
+def receive(source: Source, handle, *, rounds: int | None = None, wait: int | None = None) -> int:
+    """Receive batches of messages and hand each batch to `handle(source_id, queue_url, [msgs])`."""
+    queue_url = source.config.get("queue_url") or ""
+    client = sqs_client(source, queue_url)
+    count = 0
+    try:
+        for batch in receive_rounds(
+            client,
+            queue_url,
+            rounds=rounds or conf.receive_rounds(),
+            wait=conf.wait_seconds() if wait is None else wait,
+        ):
+            handle(source.pk, queue_url, [m.as_dict() for m in batch])
+            count += len(batch)
+    except Exception as exc:
+        record_stage_error(source.pk, StageError.Stage.RECEIVE, f"{type(exc).__name__}: {exc}")
+        raise
+    clear_stage_error(source.pk, StageError.Stage.RECEIVE)
+    return count
+
+
+def queue_name(queue_url: str) -> str:
+    return queue_url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def handle_messages(source: Source, queue_url: str, messages: list[dict[str, Any]]) -> int:
+    """Store the events of each message, then delete them all; returns events seen."""
+    from ingestion.process import ingest_body
+
+    events = 0
+    origin_key = f"sqs://{queue_name(queue_url)}"
+    for message in messages:
+        body = unwrap_sns(message["body"])
+        data = body.encode("utf-8", "surrogateescape") if isinstance(body, str) else body
+        outcome = ingest_body(
+            source,
+            data,
+            object_key=origin_key,
+            version=message["message_id"],
+            log_types=source.log_types,
+        )
+        events += outcome.events
+    delete(sqs_client(source, queue_url), queue_url, [m["receipt_handle"] for m in messages])
+    return events

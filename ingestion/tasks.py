@@ -1,0 +1,160 @@
+"""Celery tasks: beat fans out per source; one task per object, message or message batch."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import shared_task
+from django.db.models import Q
+from django.utils import timezone
+
+from ingestion import conf, health, locks
+from ingestion.models import BackfillRun, ObjectLedger
+from ingestion.notifications import ObjectRef
+from ingestion.readers import READERS, discovery, s3_listing, s3_notifications, sqs_events
+from sources.models import Source
+
+log = logging.getLogger(__name__)
+OBJECT_TIME_LIMIT = 30 * 60
+POLL_LOCK_SECONDS = 120
+LIST_LOCK_SECONDS = 15 * 60
+
+
+def _active_sources():
+    return Source.objects.filter(paused=False)
+
+
+# --- beat entry points ------------------------------------------------------------------------
+@shared_task(time_limit=60, soft_time_limit=50)
+def poll_queues() -> int:
+    """Every ~10 s: a receive pass for every queue-driven source (notifications, raw SQS)."""
+    count = 0
+    for source in _active_sources():
+        if discovery(source) in {"notifications", "sqs"} and source.config.get("queue_url"):
+            poll_source.delay(source.pk)
+            count += 1
+    return count
+
+
+@shared_task(time_limit=60, soft_time_limit=50)
+def list_buckets() -> int:
+    """Every minute: list the sources whose list interval has come round."""
+    count = 0
+    for source in _active_sources():
+        if discovery(source) != "listing":
+            continue
+        interval = int(source.config.get("list_interval_minutes") or 5) * 60
+        if locks.due(f"list:{source.pk}", interval - 5):
+            list_source.delay(source.pk)
+            count += 1
+    return count
+
+
+@shared_task(time_limit=120, soft_time_limit=100)
+def check_alarms() -> list[int]:
+    """Every minute: sources without data for longer than their alarm threshold → Unhealthy."""
+    return health.check_drop_off()
+
+
+# --- receiving and listing --------------------------------------------------------------------
+@shared_task(time_limit=POLL_LOCK_SECONDS, soft_time_limit=POLL_LOCK_SECONDS - 20)
+def poll_source(source_id: int) -> int:
+    """One receiver per source at a time; the messages it hands out are read in parallel."""
+    source = Source.objects.get(pk=source_id)
+    with locks.held(f"poll:{source_id}", timeout=POLL_LOCK_SECONDS) as mine:
+        if not mine:
+            return 0
+        kind = discovery(source)
+        if kind == "sqs":
+            return READERS[kind](source, lambda *args: ingest_messages.delay(*args))
+        return READERS[kind](source, lambda *args: ingest_notification.delay(*args))
+
+
+@shared_task(time_limit=LIST_LOCK_SECONDS, soft_time_limit=LIST_LOCK_SECONDS - 30)
+def list_source(source_id: int) -> int:
+    """One lister per source (Redis lock); objects go to `ingest_object_task` in parallel."""
+    source = Source.objects.get(pk=source_id)
+    with locks.held(f"list:{source_id}", timeout=LIST_LOCK_SECONDS) as mine:
+        if not mine:
+            return 0
+        return s3_listing.list_new_objects(
+            source, lambda sid, ref: ingest_object_task.delay(sid, ref)
+        )
+
+
+# --- units of work ----------------------------------------------------------------------------
+@shared_task(time_limit=OBJECT_TIME_LIMIT, soft_time_limit=OBJECT_TIME_LIMIT - 60)
+def ingest_notification(source_id: int, queue_url: str, message: dict[str, Any]) -> str:
+    source = Source.objects.get(pk=source_id)
+    return s3_notifications.handle_message(source, queue_url, message)
+
+
+@shared_task(time_limit=10 * 60, soft_time_limit=9 * 60)
+def ingest_messages(source_id: int, queue_url: str, messages: list[dict[str, Any]]) -> int:
+    source = Source.objects.get(pk=source_id)
+    return sqs_events.handle_messages(source, queue_url, messages)
+
+
+@shared_task(bind=True, time_limit=OBJECT_TIME_LIMIT, soft_time_limit=OBJECT_TIME_LIMIT - 60)
+def ingest_object_task(
+    self, source_id: int, ref: dict[str, Any], backfill_id: int | None = None, force: bool = False
+) -> dict[str, Any]:
+    from ingestion.process import ingest_object
+
+    source = Source.objects.get(pk=source_id)
+    outcome = ingest_object(source, ObjectRef(**ref), force=force, backfill_id=backfill_id)
+    if outcome.status == "retry":
+        attempts = self.request.retries + 1
+        raise self.retry(
+            countdown=s3_notifications.backoff_seconds(attempts), max_retries=conf.max_attempts()
+        )
+    return {"status": outcome.status, "events": outcome.events, "failures": outcome.failures}
+
+
+# --- console actions --------------------------------------------------------------------------
+@shared_task(time_limit=LIST_LOCK_SECONDS, soft_time_limit=LIST_LOCK_SECONDS - 30)
+def run_backfill(run_id: int) -> int:
+    """List every prefix for objects modified since the run's date and read those not read yet."""
+    run = BackfillRun.objects.select_related("source").get(pk=run_id)
+    BackfillRun.objects.filter(pk=run_id).update(status=BackfillRun.Status.LISTING)
+    try:
+        refs = s3_listing.list_since(run.source, run.since)
+    except Exception as exc:
+        BackfillRun.objects.filter(pk=run_id).update(
+            status=BackfillRun.Status.FAILED, error=str(exc), finished_at=timezone.now()
+        )
+        raise
+    BackfillRun.objects.filter(pk=run_id).update(
+        status=BackfillRun.Status.RUNNING if refs else BackfillRun.Status.DONE,
+        objects_total=len(refs),
+        finished_at=None if refs else timezone.now(),
+    )
+    for ref in refs:
+        ingest_object_task.delay(run.source_id, ref.as_dict(), backfill_id=run_id)
+    return len(refs)
+
+
+@shared_task(time_limit=OBJECT_TIME_LIMIT)
+def retry_object(ledger_id: int) -> None:
+    """The console's "Retry": read a failed (or any) object again from the start."""
+    row = ObjectLedger.objects.get(pk=ledger_id)
+    ObjectLedger.objects.filter(pk=ledger_id).update(
+        status=ObjectLedger.Status.PENDING, attempts=0, error=""
+    )
+    ref = ObjectRef(bucket=row.bucket, key=row.key, version=row.version, size=row.size)
+    ingest_object_task.delay(row.source_id, ref.as_dict(), force=True)
+
+
+@shared_task(time_limit=OBJECT_TIME_LIMIT)
+def reprocess_failures_task(source_id: int) -> dict[str, int]:
+    from ingestion.reprocess import reprocess_failures
+
+    result = reprocess_failures(Source.objects.get(pk=source_id))
+    return {"parsed": result.parsed, "still_failing": result.still_failing}
+
+
+def failed_objects(source: Source):
+    return ObjectLedger.objects.filter(source=source).filter(
+        Q(status=ObjectLedger.Status.FAILED) | Q(status=ObjectLedger.Status.PENDING, attempts__gt=0)
+    )
