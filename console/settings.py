@@ -185,7 +185,12 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 25 * 60)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # ingestion: receive notification/raw-event queues, list buckets when due, drop-off alarms
+    "ingestion-poll-queues": {"task": "ingestion.tasks.poll_queues", "schedule": 10.0},
+    "ingestion-list-buckets": {"task": "ingestion.tasks.list_buckets", "schedule": 60.0},
+    "ingestion-check-alarms": {"task": "ingestion.tasks.check_alarms", "schedule": 60.0},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- AWS --------------------------------------------------------------------------------------
