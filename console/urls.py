@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from console import views
+from console import account, views
+from console.api import urlpatterns as api_urlpatterns
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -14,6 +15,9 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/", api_urlpatterns()),
+    path("account/", account.account, name="account"),
+    path("account/tokens/<int:pk>/revoke/", account.revoke_token, name="revoke_token"),
     path("sources/", include("sources.urls")),
     path("search/", include("events.urls")),
 ]

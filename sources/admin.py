@@ -1,10 +1,166 @@
-from django.contrib import admin
+"""Admin: sources with their transport settings, verification runs and history.
 
-from sources.models import Source
+Changing sources in the admin follows the same rule as the console: staff or "Source admins".
+"""
+
+import json
+
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from sources import services
+from sources.models import Source, SourceChange, VerificationRun
+from sources.permissions import can_manage_sources
+
+SECRET_KEYS = ("secret", "password", "token", "access_key")
+
+
+def masked(config: dict) -> dict:
+    """The config with anything secret-looking masked (Sluice stores role ARNs, not keys)."""
+    return {
+        k: ("••••••" if any(s in k.lower() for s in SECRET_KEYS) and v else v)
+        for k, v in (config or {}).items()
+    }
+
+
+class SourceAdminPermissions:
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request, *args):
+        return can_manage_sources(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return can_manage_sources(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return can_manage_sources(request.user)
+
+
+class VerificationInline(admin.TabularInline):
+    model = VerificationRun
+    extra = 0
+    fields = ["created_at", "status", "checks_summary"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+    ordering = ["-created_at"]
+
+    def checks_summary(self, run):
+        return "; ".join(f"{'✓' if c['ok'] else '✗'} {c['name']}" for c in run.checks)
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
-    list_display = ["name", "transport", "health", "paused", "last_event_at"]
-    list_filter = ["transport", "health", "paused"]
-    search_fields = ["name"]
+class SourceAdmin(SourceAdminPermissions, admin.ModelAdmin):
+    list_display = [
+        "name", "transport", "log_types_list", "health", "paused", "last_event_at", "location",
+    ]  # fmt: skip
+    list_filter = ["transport", "health", "paused", "created_at"]
+    search_fields = ["name", "health_reason", "config"]
+    readonly_fields = ["settings_view", "created_by", "created_at", "updated_at", "last_event_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "transport", "log_types", "paused", "alarm_minutes"]}),
+        ("Health", {"fields": ["health", "health_reason", "last_event_at"]}),
+        ("Transport settings", {"fields": ["settings_view", "config"]}),
+        ("Record", {"fields": ["created_by", "created_at", "updated_at"]}),
+    ]
+    actions = ["pause", "resume", "verify_now"]
+    inlines = [VerificationInline]
+
+    @admin.display(description="Log types")
+    def log_types_list(self, source):
+        return ", ".join(source.log_types)
+
+    @admin.display(description="Bucket / queue")
+    def location(self, source):
+        config = source.config or {}
+        return config.get("bucket") or config.get("queue_url") or "—"
+
+    @admin.display(description="Settings (secrets masked)")
+    def settings_view(self, source):
+        return format_html("<pre>{}</pre>", json.dumps(masked(source.config), indent=2))
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            changed = {f: form.cleaned_data[f] for f in form.changed_data if f in form.cleaned_data}
+            fresh = Source.objects.get(pk=obj.pk)
+            services.update_source(fresh, request.user, via="admin", **changed)
+            obj.refresh_from_db()
+        else:
+            obj.created_by = request.user
+            super().save_model(request, obj, form, change)
+            services.record(obj, "created", request.user, {}, via="admin")
+
+    def delete_model(self, request, obj):
+        services.delete_source(obj, request.user, via="admin")
+
+    def delete_queryset(self, request, queryset):
+        for source in queryset:
+            services.delete_source(source, request.user, via="admin")
+
+    @admin.action(description="Pause selected sources")
+    def pause(self, request, queryset):
+        for source in queryset:
+            services.set_paused(source, True, request.user, via="admin")
+        messages.success(request, f"Paused {queryset.count()} source(s).")
+
+    @admin.action(description="Resume selected sources")
+    def resume(self, request, queryset):
+        for source in queryset:
+            services.set_paused(source, False, request.user, via="admin")
+        messages.success(request, f"Resumed {queryset.count()} source(s).")
+
+    @admin.action(description="Verify now")
+    def verify_now(self, request, queryset):
+        for source in queryset:
+            services.start_verification(
+                transport=source.transport,
+                config=source.config,
+                user=request.user,
+                source=source,
+                via="admin",
+            )
+        messages.success(request, f"Verification queued for {queryset.count()} source(s).")
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not can_manage_sources(request.user):
+            return {}
+        return actions
+
+
+@admin.register(VerificationRun)
+class VerificationRunAdmin(SourceAdminPermissions, admin.ModelAdmin):
+    list_display = ["id", "source", "transport", "status", "created_at", "finished_at"]
+    list_filter = ["status", "transport"]
+    search_fields = ["source__name"]
+    readonly_fields = [f.name for f in VerificationRun._meta.fields]
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SourceChange)
+class SourceChangeAdmin(SourceAdminPermissions, admin.ModelAdmin):
+    list_display = ["at", "source_name", "action", "user", "via"]
+    list_filter = ["action", "via"]
+    search_fields = ["source_name", "user__username"]
+    readonly_fields = [f.name for f in SourceChange._meta.fields]
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

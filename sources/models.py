@@ -4,6 +4,9 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+ALARM_MIN_MINUTES = 15
+ALARM_MAX_MINUTES = 30 * 24 * 60
+
 
 class Source(models.Model):
     class Transport(models.TextChoices):
@@ -26,6 +29,11 @@ class Source(models.Model):
     health = models.CharField(max_length=16, choices=Health.choices, default=Health.WAITING)
     health_reason = models.TextField(blank=True)
     last_event_at = models.DateTimeField(null=True, blank=True)
+    alarm_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Mark the source unhealthy when no data arrives for this many minutes.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -40,3 +48,76 @@ class Source(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("sources:detail", args=[self.pk])
+
+    @property
+    def latest_verification(self) -> "VerificationRun | None":
+        return self.verifications.order_by("-created_at", "-id").first()
+
+
+class VerificationRun(models.Model):
+    """One run of a transport's checks against AWS, for a saved source or a wizard draft."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Queued"
+        RUNNING = "running", "Running"
+        PASSED = "passed", "Passed"
+        FAILED = "failed", "Failed"
+
+    source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.CASCADE, related_name="verifications"
+    )
+    transport = models.CharField(max_length=8, choices=Source.Transport.choices)
+    config = models.JSONField(default=dict, help_text="The settings checked (a copy).")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    checks = models.JSONField(
+        default=list, blank=True, help_text="[{name, ok, message, error, at}] in run order."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"verification #{self.pk} ({self.status})"
+
+    @property
+    def done(self) -> bool:
+        return self.status in {self.Status.PASSED, self.Status.FAILED}
+
+    @property
+    def failed_checks(self) -> list[dict]:
+        return [check for check in self.checks if not check.get("ok")]
+
+
+class SourceChange(models.Model):
+    """The history of a source: who created, changed, paused, verified or deleted it, and when."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        UPDATED = "updated", "Changed settings"
+        PAUSED = "paused", "Paused"
+        RESUMED = "resumed", "Resumed"
+        VERIFIED = "verified", "Ran verification"
+        DELETED = "deleted", "Deleted"
+
+    source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="changes"
+    )
+    source_name = models.CharField(max_length=100)
+    action = models.CharField(max_length=16, choices=Action.choices)
+    changes = models.JSONField(default=dict, blank=True, help_text="{field: [before, after]}")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    via = models.CharField(max_length=16, default="console", help_text="console, api or admin")
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.source_name}: {self.get_action_display()}"

@@ -1,14 +1,445 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+"""Configure > Log Sources: the table, the Create New wizard and each source's page."""
 
-from sources.models import Source
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from parsers import default_registry
+from sources import services, stats, transports
+from sources.drafts import drop_draft, get_draft, save_draft
+from sources.filters import SourceFilter
+from sources.forms import AlarmForm
+from sources.models import Source, VerificationRun
+from sources.permissions import can_manage_sources, source_admin_required
+from sources.transports.sqs import QueueCreationError
+
+WIZARD_STEPS = ["Log type", "Configure", "Permissions", "Verify", "Finish"]
 
 
+def _wizard(step: int, **context: Any) -> dict[str, Any]:
+    return {"steps": WIZARD_STEPS, "step": step, **context}
+
+
+def _transport_or_404(key: str) -> transports.Transport:
+    try:
+        return transports.get(key)
+    except KeyError:
+        raise Http404(f"Unknown transport {key!r}.") from None
+
+
+def _log_type_or_404(name: str):
+    try:
+        return default_registry().get(name)
+    except KeyError as exc:
+        raise Http404(str(exc)) from None
+
+
+# --- Log Sources table ---------------------------------------------------------------------------
+@require_GET
 def source_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "sources/source_list.html", {"sources": Source.objects.all()})
+    filterset = SourceFilter(request.GET, queryset=Source.objects.all())
+    sources = list(filterset.qs)
+    series = stats.hourly_events([s.pk for s in sources])
+    rows = [
+        {
+            "source": s,
+            "events_24h": sum(series[s.pk]),
+            "spark": stats.sparkline_points(series[s.pk]),
+        }
+        for s in sources
+    ]
+    context = {
+        "filter": filterset,
+        "rows": rows,
+        "total": Source.objects.count(),
+        "can_manage": can_manage_sources(request.user),
+    }
+    template = "sources/source_list.html#table" if request.htmx else "sources/source_list.html"
+    return render(request, template, context)
 
 
-def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(
-        request, "sources/source_detail.html", {"source": get_object_or_404(Source, pk=pk)}
+# --- Create New: step 1, pick a log type ---------------------------------------------------------
+@require_GET
+@source_admin_required
+def new_pick(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    category = request.GET.get("category", "")
+    all_types = default_registry().all()
+    categories = sorted({lt.category for lt in all_types})
+    needle = query.lower()
+    tiles = [
+        lt
+        for lt in all_types
+        if (not category or lt.category == category)
+        and (
+            not needle
+            or any(
+                needle in text.lower() for text in (lt.name, lt.title, lt.vendor, lt.description)
+            )
+        )
+    ]
+    context = _wizard(1, tiles=tiles, q=query, category=category, categories=categories)
+    template = "sources/new_pick.html#tiles" if request.htmx else "sources/new_pick.html"
+    return render(request, template, context)
+
+
+@require_GET
+@source_admin_required
+def new_overview(request: HttpRequest, log_type: str) -> HttpResponse:
+    lt = _log_type_or_404(log_type)
+    options = [transports.get(key) for key in lt.transports if key in transports.REGISTRY]
+    return render(request, "sources/new_overview.html", _wizard(1, log_type=lt, options=options))
+
+
+# --- Create New: step 2, configure the transport -------------------------------------------------
+@require_http_methods(["GET", "POST"])
+@source_admin_required
+def new_configure(request: HttpRequest, log_type: str, transport: str) -> HttpResponse:
+    lt = _log_type_or_404(log_type)
+    tr = _transport_or_404(transport)
+    draft_id = request.GET.get("draft") or request.POST.get("draft") or ""
+    if request.method == "POST":
+        form = tr.bind_form(_with_added_prefix(request))
+        if "add_prefix" not in request.POST and form.is_valid():
+            config = tr.config_from(form)
+            try:
+                config = tr.prepare(form, config)
+            except QueueCreationError as exc:
+                form.add_error("queue_name", str(exc))
+            else:
+                draft = {
+                    "log_type": lt.name,
+                    "transport": tr.key,
+                    "name": form.cleaned_data["name"],
+                    "log_types": tr.log_types_from(form),
+                    "config": config,
+                }
+                draft_id = save_draft(request, draft, draft_id or None)
+                return redirect("sources:draft_permissions", draft=draft_id)
+    else:
+        draft = request.session.get("source_drafts", {}).get(draft_id) if draft_id else None
+        if draft and draft["transport"] == tr.key:
+            form = tr.bind_form(
+                config=draft["config"], name=draft["name"], log_types=draft["log_types"]
+            )
+        else:
+            form = tr.bind_form(name=f"{slugify(lt.title)}-{tr.key}", log_types=[lt.name])
+    context = _wizard(
+        2,
+        log_type=lt,
+        transport=tr,
+        form=form,
+        draft_id=draft_id,
+        other_transports=[transports.get(k) for k in lt.transports if k in transports.REGISTRY],
+        validate_url=reverse("sources:validate_field", args=[tr.key]),
+        action=request.path,
     )
+    if request.htmx and request.htmx.target == "transport-form":
+        return render(request, "sources/new_configure.html#transport_form", context)
+    return render(request, "sources/new_configure.html", context)
+
+
+def _with_added_prefix(request: HttpRequest):
+    """The 'Add prefix' button re-renders the form with one more prefix row (no JS needed)."""
+    data = request.POST.copy()
+    if "add_prefix" in data and "prefixes-TOTAL_FORMS" in data:
+        data["prefixes-TOTAL_FORMS"] = str(int(data["prefixes-TOTAL_FORMS"] or 0) + 1)
+    return data
+
+
+@require_POST
+@source_admin_required
+def validate_field(request: HttpRequest, transport: str) -> HttpResponse:
+    """Validate the whole form, render only the field the user just left (hx-post on change)."""
+    tr = _transport_or_404(transport)
+    instance = None
+    if request.POST.get("source"):
+        instance = Source.objects.filter(pk=request.POST["source"]).first()
+    form = tr.bind_form(request.POST, instance=instance)
+    form.is_valid()
+    wanted = request.POST.get("_field", "")
+    candidates = list(form)
+    for sub in getattr(form, "prefixes", None) or []:
+        candidates += list(sub)
+    for bound in candidates:
+        if bound.html_name == wanted:
+            return render(
+                request,
+                "sources/partials/field.html",
+                {"field": bound, "validate_url": request.path, "show_errors": True},
+            )
+    raise Http404("No such field.")
+
+
+# --- Create New: step 3, permissions (IAM templates) ---------------------------------------------
+@require_GET
+@source_admin_required
+def draft_permissions(request: HttpRequest, draft: str) -> HttpResponse:
+    data = get_draft(request, draft)
+    tr = transports.get(data["transport"])
+    context = _wizard(
+        3,
+        draft_id=draft,
+        draft=data,
+        transport=tr,
+        log_type=_log_type_or_404(data["log_type"]),
+        cloudformation=tr.cloudformation(data["name"], data["config"]),
+        terraform=tr.terraform(data["name"], data["config"]),
+        download_base=reverse("sources:draft_permissions", args=[draft]),
+    )
+    return render(request, "sources/new_permissions.html", context)
+
+
+TEMPLATE_FILES = {
+    "cloudformation.yml": ("cloudformation", "application/yaml"),
+    "main.tf": ("terraform", "text/plain"),
+}
+
+
+def _template_download(name: str, transport_key: str, config: dict, filename: str) -> HttpResponse:
+    if filename not in TEMPLATE_FILES:
+        raise Http404("Unknown template.")
+    kind, content_type = TEMPLATE_FILES[filename]
+    text = getattr(transports.get(transport_key), kind)(name, config)
+    response = HttpResponse(text, content_type=f"{content_type}; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="sluice-{slugify(name)}-{filename}"'
+    return response
+
+
+@require_GET
+@source_admin_required
+def draft_template(request: HttpRequest, draft: str, filename: str) -> HttpResponse:
+    data = get_draft(request, draft)
+    return _template_download(data["name"], data["transport"], data["config"], filename)
+
+
+# --- Create New: step 4, verify ------------------------------------------------------------------
+@require_http_methods(["GET", "POST"])
+@source_admin_required
+def draft_verify(request: HttpRequest, draft: str) -> HttpResponse:
+    data = get_draft(request, draft)
+    if request.method == "POST":
+        run = services.start_verification(
+            transport=data["transport"], config=data["config"], user=request.user
+        )
+        data["run_id"] = run.pk
+        save_draft(request, data, draft)
+        return redirect("sources:draft_verify", draft=draft)
+    run = VerificationRun.objects.filter(pk=data.get("run_id"), source=None).first()
+    context = _wizard(
+        4,
+        draft_id=draft,
+        draft=data,
+        run=run,
+        transport=transports.get(data["transport"]),
+        log_type=_log_type_or_404(data["log_type"]),
+    )
+    return render(request, "sources/new_verify.html", context)
+
+
+@require_GET
+def verification_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The polled partial: check rows so far; stops polling (no hx-trigger) once done."""
+    run = get_object_or_404(VerificationRun, pk=pk)
+    if run.source_id is None and not can_manage_sources(request.user):
+        raise Http404("No such verification run.")
+    return render(request, "sources/partials/verification.html", {"run": run})
+
+
+# --- Create New: step 5, finish ------------------------------------------------------------------
+@require_http_methods(["GET", "POST"])
+@source_admin_required
+def draft_finish(request: HttpRequest, draft: str) -> HttpResponse:
+    data = get_draft(request, draft)
+    run = VerificationRun.objects.filter(pk=data.get("run_id"), source=None).first()
+    form = AlarmForm(request.POST or None, initial=AlarmForm.initial_for(None))
+    if request.method == "POST" and form.is_valid():
+        tr = transports.get(data["transport"])
+        # Re-validate the draft with the same form: the name may have been taken meanwhile.
+        settings_form = tr.bind_form(
+            tr.form_data_from(data["name"], data["log_types"], data["config"])
+        )
+        if not settings_form.is_valid():
+            messages.error(request, "; ".join(
+                f"{field}: {' '.join(errs)}" for field, errs in settings_form.error_dict().items()
+            ))  # fmt: skip
+            return redirect(
+                reverse("sources:new_configure", args=[data["log_type"], data["transport"]])
+                + f"?draft={draft}"
+            )
+        with transaction.atomic():
+            source = services.create_source(
+                name=data["name"],
+                transport=data["transport"],
+                log_types=data["log_types"],
+                config=data["config"],
+                user=request.user,
+                alarm_minutes=form.cleaned_data["minutes"],
+                verification=run,
+            )
+        drop_draft(request, draft)
+        messages.success(request, f"Source {source.name} is set up.")
+        return redirect(source)
+    context = _wizard(
+        5,
+        draft_id=draft,
+        draft=data,
+        run=run,
+        form=form,
+        transport=transports.get(data["transport"]),
+        log_type=_log_type_or_404(data["log_type"]),
+    )
+    return render(request, "sources/new_finish.html", context)
+
+
+# --- A source's page -----------------------------------------------------------------------------
+def _source_context(request: HttpRequest, source: Source, tab: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "source": source,
+        "tab": tab,
+        "tabs": [
+            ("overview", "Overview", reverse("sources:detail", args=[source.pk])),
+            ("health", "Health", reverse("sources:health", args=[source.pk])),
+            ("settings", "Settings", reverse("sources:settings", args=[source.pk])),
+            ("history", "History", reverse("sources:history", args=[source.pk])),
+        ],
+        "can_manage": can_manage_sources(request.user),
+        "transport": transports.get(source.transport),
+        **extra,
+    }
+
+
+def _render_tab(request: HttpRequest, context: dict[str, Any], template: str) -> HttpResponse:
+    if request.htmx and request.htmx.target == "tab-panel":
+        return render(request, f"{template}#panel", context)
+    return render(request, template, context)
+
+
+@require_GET
+def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    from sources.charts import overview_charts
+
+    source = get_object_or_404(Source, pk=pk)
+    context = _source_context(request, source, "overview", charts=overview_charts(source))
+    return _render_tab(request, context, "sources/source_overview.html")
+
+
+@require_GET
+def source_health(request: HttpRequest, pk: int) -> HttpResponse:
+    source = get_object_or_404(Source, pk=pk)
+    context = _source_context(request, source, "health", run=source.latest_verification)
+    return _render_tab(request, context, "sources/source_health.html")
+
+
+@require_GET
+def source_history(request: HttpRequest, pk: int) -> HttpResponse:
+    source = get_object_or_404(Source, pk=pk)
+    changes = source.changes.select_related("user")[:200]
+    context = _source_context(request, source, "history", changes=changes)
+    return _render_tab(request, context, "sources/source_history.html")
+
+
+@require_http_methods(["GET", "POST"])
+def source_settings(request: HttpRequest, pk: int) -> HttpResponse:
+    source = get_object_or_404(Source, pk=pk)
+    tr = transports.get(source.transport)
+    editable = can_manage_sources(request.user)
+    if request.method == "POST":
+        if not editable:
+            raise PermissionDenied("Only source admins can change log sources.")
+        form = tr.bind_form(_with_added_prefix(request), instance=source)
+        alarm = AlarmForm(request.POST, prefix="alarm")
+        if "add_prefix" not in request.POST and form.is_valid() & alarm.is_valid():
+            config = tr.config_from(form)
+            try:
+                config = tr.prepare(form, config)
+            except QueueCreationError as exc:
+                form.add_error("queue_name", str(exc))
+            else:
+                services.update_source(
+                    source,
+                    request.user,
+                    name=form.cleaned_data["name"],
+                    log_types=tr.log_types_from(form),
+                    config=config,
+                    alarm_minutes=alarm.cleaned_data["minutes"],
+                )
+                messages.success(request, "Settings saved. Run Verify again to check them.")
+                return redirect("sources:settings", pk=source.pk)
+    else:
+        form = tr.bind_form(
+            config=source.config, name=source.name, log_types=source.log_types, instance=source
+        )
+        alarm = AlarmForm(prefix="alarm", initial=AlarmForm.initial_for(source.alarm_minutes))
+    context = _source_context(
+        request,
+        source,
+        "settings",
+        form=form,
+        alarm_form=alarm,
+        editable=editable,
+        validate_url=reverse("sources:validate_field", args=[tr.key]),
+        cloudformation=tr.cloudformation(source.name, source.config)
+        if _templatable(source)
+        else "",
+        terraform=tr.terraform(source.name, source.config) if _templatable(source) else "",
+    )
+    return _render_tab(request, context, "sources/source_settings.html")
+
+
+def _templatable(source: Source) -> bool:
+    try:
+        transports.get(source.transport).role_policy(source.config)
+    except Exception:  # a config edited by hand (admin) may be partial: no templates then
+        return False
+    return True
+
+
+@require_GET
+def source_template(request: HttpRequest, pk: int, filename: str) -> HttpResponse:
+    source = get_object_or_404(Source, pk=pk)
+    return _template_download(source.name, source.transport, source.config, filename)
+
+
+@require_POST
+@source_admin_required
+def source_verify(request: HttpRequest, pk: int) -> HttpResponse:
+    source = get_object_or_404(Source, pk=pk)
+    services.start_verification(
+        transport=source.transport, config=source.config, user=request.user, source=source
+    )
+    return redirect("sources:health", pk=source.pk)
+
+
+@require_POST
+@source_admin_required
+def source_pause(request: HttpRequest, pk: int) -> HttpResponse:
+    source = get_object_or_404(Source, pk=pk)
+    paused = request.POST.get("paused", "1") == "1"
+    services.set_paused(source, paused, request.user)
+    messages.success(request, f"{source.name} is {'paused' if paused else 'resumed'}.")
+    return redirect(request.POST.get("next") or source.get_absolute_url())
+
+
+@require_http_methods(["GET", "POST"])
+@source_admin_required
+def source_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    source = get_object_or_404(Source, pk=pk)
+    if request.method == "POST":
+        if request.POST.get("confirm_name") != source.name:
+            messages.error(request, "Type the source's name exactly to delete it.")
+            return render(request, "sources/source_delete.html", {"source": source}, status=400)
+        name = source.name
+        services.delete_source(source, request.user)
+        messages.success(request, f"Source {name} was deleted. Its events are kept.")
+        return redirect("sources:list")
+    return render(request, "sources/source_delete.html", {"source": source})

@@ -1,0 +1,51 @@
+"""The JSON API: one NinjaAPI at /api/ (OpenAPI docs at /api/docs), Bearer-token auth.
+
+Routers: sources at /api/v1/sources (sources/api.py); other apps add theirs with one
+`api.add_router(...)` line below.
+"""
+
+from django.http import HttpRequest
+from ninja import NinjaAPI
+from ninja.security import HttpBearer
+
+from console.models import ApiToken
+
+
+class BearerToken(HttpBearer):
+    """`Authorization: Bearer slc_…`; the request then acts as the token's user (and role)."""
+
+    openapi_description = "An API token from your user page or `manage.py create_api_token`."
+
+    def authenticate(self, request: HttpRequest, token: str):
+        found = ApiToken.objects.authenticate(token)
+        if found is None:
+            return None
+        request.user = found.user
+        return found.user
+
+
+api = NinjaAPI(
+    title="Sluice API",
+    version="1",
+    description="Log sources (and their verification) and events of the Sluice console.",
+    auth=BearerToken(),
+    urls_namespace="api",
+    docs_url="/docs",
+)
+api.add_router("/v1/sources", "sources.api.router")
+
+
+def urlpatterns() -> tuple:
+    """api.urls, with every view exempt from the session login (the API uses tokens instead)."""
+    patterns, app_name, namespace = api.urls
+    for pattern in _flatten(patterns):
+        pattern.callback.login_required = False
+    return patterns, app_name, namespace
+
+
+def _flatten(patterns):
+    for pattern in patterns:
+        if hasattr(pattern, "url_patterns"):
+            yield from _flatten(pattern.url_patterns)
+        else:
+            yield pattern

@@ -1,0 +1,220 @@
+"""/api/v1/sources: list, create, read, update, delete sources; run verification, read results.
+
+Input is validated by the same forms as the wizard, so the API and the console agree on every
+rule and message; a bad value answers 422 with the message on its field.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Field, Router, Schema
+from ninja.errors import HttpError, ValidationError
+
+from sources import services, transports
+from sources.models import ALARM_MAX_MINUTES, ALARM_MIN_MINUTES, Source, VerificationRun
+from sources.permissions import can_manage_sources
+from sources.transports.sqs import QueueCreationError
+
+router = Router(tags=["sources"])
+
+
+class SourceIn(Schema):
+    name: str
+    transport: Literal["s3", "sqs"]
+    log_types: list[str] = Field(
+        default_factory=list,
+        description="S3: used for a single whole-bucket prefix when config.prefixes is absent.",
+    )
+    config: dict[str, Any] = Field(
+        description="Transport settings, as in Source.config. SQS: give queue_name instead of "
+        "queue_url to have the console create the queue."
+    )
+    alarm_minutes: int | None = Field(None, ge=ALARM_MIN_MINUTES, le=ALARM_MAX_MINUTES)
+
+
+class SourcePatch(Schema):
+    name: str | None = None
+    log_types: list[str] | None = None
+    config: dict[str, Any] | None = Field(None, description="Merged into the current settings.")
+    alarm_minutes: int | None = Field(None, ge=ALARM_MIN_MINUTES, le=ALARM_MAX_MINUTES)
+    paused: bool | None = None
+
+
+class SourceOut(Schema):
+    id: int
+    name: str
+    transport: str
+    log_types: list[str]
+    config: dict[str, Any]
+    paused: bool
+    health: str
+    health_reason: str
+    last_event_at: datetime | None
+    alarm_minutes: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CheckOut(Schema):
+    name: str
+    ok: bool | None
+    message: str
+    error: str = ""
+    at: str
+
+
+class VerificationOut(Schema):
+    id: int
+    source_id: int | None
+    status: str
+    done: bool
+    checks: list[CheckOut]
+    created_at: datetime
+    finished_at: datetime | None
+
+
+def require_admin(request: HttpRequest) -> None:
+    if not can_manage_sources(request.user):
+        raise HttpError(403, "Only source admins can create, change or delete log sources.")
+
+
+def field_errors(form) -> list[dict[str, Any]]:
+    """Form errors as ninja's 422 `detail` items: loc points at the field in the request body."""
+    detail = []
+    for field, messages in form.error_dict().items():
+        if field in {"name", "log_types"}:
+            loc = ["body", field]
+        elif field == "__all__":
+            loc = ["body", "config"]
+        elif field.startswith("prefixes["):
+            index, _, sub = field[len("prefixes[") :].partition("].")
+            loc = ["body", "config", "prefixes", int(index), sub]
+        else:
+            loc = ["body", "config", field]
+        detail += [{"loc": loc, "msg": message, "type": "value_error"} for message in messages]
+    return detail
+
+
+def validated_settings(
+    transport_key: str, name: str, log_types: list[str], config: dict, instance=None
+) -> tuple[dict, list[str]]:
+    """(config, log types) after the transport's form accepts them; 422 otherwise."""
+    tr = transports.get(transport_key)
+    form = tr.bind_form(tr.form_data_from(name, log_types, config), instance=instance)
+    if not form.is_valid():
+        raise ValidationError(field_errors(form))
+    clean = tr.config_from(form)
+    try:
+        clean = tr.prepare(form, clean)
+    except QueueCreationError as exc:
+        raise ValidationError(
+            [{"loc": ["body", "config", "queue_name"], "msg": str(exc), "type": "value_error"}]
+        ) from exc
+    return clean, tr.log_types_from(form)
+
+
+@router.get("", response=list[SourceOut], summary="List sources")
+def list_sources(
+    request: HttpRequest, transport: str | None = None, health: str | None = None, q: str = ""
+):
+    sources = Source.objects.all()
+    if transport:
+        sources = sources.filter(transport=transport)
+    if health:
+        sources = sources.filter(health=health)
+    if q:
+        sources = sources.filter(name__icontains=q)
+    return sources
+
+
+@router.post("", response={201: SourceOut}, summary="Create a source")
+def create_source(request: HttpRequest, payload: SourceIn):
+    require_admin(request)
+    config, log_types = validated_settings(
+        payload.transport, payload.name, payload.log_types, payload.config
+    )
+    with transaction.atomic():
+        source = services.create_source(
+            name=payload.name.strip(),
+            transport=payload.transport,
+            log_types=log_types,
+            config=config,
+            user=request.user,
+            alarm_minutes=payload.alarm_minutes,
+            via="api",
+        )
+    return 201, source
+
+
+@router.get("/{source_id}", response=SourceOut, summary="Read a source")
+def get_source(request: HttpRequest, source_id: int):
+    return get_object_or_404(Source, pk=source_id)
+
+
+@router.patch("/{source_id}", response=SourceOut, summary="Change a source")
+def update_source(request: HttpRequest, source_id: int, payload: SourcePatch):
+    require_admin(request)
+    source = get_object_or_404(Source, pk=source_id)
+    values: dict[str, Any] = {}
+    if payload.name is not None or payload.log_types is not None or payload.config is not None:
+        config, log_types = validated_settings(
+            source.transport,
+            payload.name if payload.name is not None else source.name,
+            payload.log_types if payload.log_types is not None else source.log_types,
+            {**source.config, **(payload.config or {})},
+            instance=source,
+        )
+        name = payload.name.strip() if payload.name is not None else source.name
+        values.update(name=name, config=config, log_types=log_types)
+    if "alarm_minutes" in payload.model_fields_set:
+        values["alarm_minutes"] = payload.alarm_minutes
+    if values:
+        services.update_source(source, request.user, via="api", **values)
+    if payload.paused is not None:
+        services.set_paused(source, payload.paused, request.user, via="api")
+    return source
+
+
+@router.delete("/{source_id}", response={204: None}, summary="Delete a source")
+def delete_source(request: HttpRequest, source_id: int):
+    require_admin(request)
+    services.delete_source(get_object_or_404(Source, pk=source_id), request.user, via="api")
+    return 204, None
+
+
+@router.post(
+    "/{source_id}/verify", response={202: VerificationOut}, summary="Run the verification checks"
+)
+def verify_source(request: HttpRequest, source_id: int):
+    require_admin(request)
+    source = get_object_or_404(Source, pk=source_id)
+    run = services.start_verification(
+        transport=source.transport,
+        config=source.config,
+        user=request.user,
+        source=source,
+        via="api",
+    )
+    return 202, run
+
+
+@router.get(
+    "/{source_id}/verifications", response=list[VerificationOut], summary="Verification runs"
+)
+def list_verifications(request: HttpRequest, source_id: int):
+    source = get_object_or_404(Source, pk=source_id)
+    return source.verifications.all()[:50]
+
+
+@router.get(
+    "/{source_id}/verifications/{run_id}",
+    response=VerificationOut,
+    summary="One verification run (poll until done)",
+)
+def get_verification(request: HttpRequest, source_id: int, run_id: int):
+    return get_object_or_404(VerificationRun, pk=run_id, source_id=source_id)

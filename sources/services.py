@@ -1,0 +1,129 @@
+"""What can happen to a source, in one place for the wizard, the settings page, the API and admin.
+
+Each change is one transaction and leaves a SourceChange row (the source's history).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from sources.models import Source, SourceChange, VerificationRun
+
+TRACKED_FIELDS = ("name", "log_types", "config", "alarm_minutes", "paused")
+
+
+def record(source: Source, action: str, user=None, changes=None, via: str = "console") -> None:
+    SourceChange.objects.create(
+        source=source,
+        source_name=source.name,
+        action=action,
+        changes=changes or {},
+        user=user if getattr(user, "is_authenticated", False) else None,
+        via=via,
+    )
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """{field: [before, after]} for changed fields; config compared key by key."""
+    changes: dict[str, list[Any]] = {}
+    for field in TRACKED_FIELDS:
+        old, new = before.get(field), after.get(field)
+        if field == "config" and isinstance(old, dict) and isinstance(new, dict):
+            for key in sorted({*old, *new}):
+                if old.get(key) != new.get(key):
+                    changes[f"config.{key}"] = [old.get(key), new.get(key)]
+        elif old != new:
+            changes[field] = [old, new]
+    return changes
+
+
+def snapshot(source: Source) -> dict[str, Any]:
+    return {field: getattr(source, field) for field in TRACKED_FIELDS}
+
+
+@transaction.atomic
+def create_source(
+    *,
+    name: str,
+    transport: str,
+    log_types: list[str],
+    config: dict[str, Any],
+    user=None,
+    alarm_minutes: int | None = None,
+    verification: VerificationRun | None = None,
+    via: str = "console",
+) -> Source:
+    """Save a new source (and adopt the wizard's verification run: its result sets the health)."""
+    source = Source.objects.create(
+        name=name,
+        transport=transport,
+        log_types=log_types,
+        config=config,
+        alarm_minutes=alarm_minutes,
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+    )
+    record(source, SourceChange.Action.CREATED, user, {"transport": [None, transport]}, via)
+    if verification is not None:
+        VerificationRun.objects.filter(pk=verification.pk).update(source=source)
+        verification.refresh_from_db()
+        if verification.done:
+            from sources.tasks import apply_to_source_health
+
+            apply_to_source_health(verification)
+    return source
+
+
+@transaction.atomic
+def update_source(source: Source, user=None, via: str = "console", **values: Any) -> Source:
+    before = snapshot(source)
+    for field, value in values.items():
+        setattr(source, field, value)
+    source.save()
+    changes = diff(before, snapshot(source))
+    if changes:
+        action = SourceChange.Action.UPDATED
+        if set(changes) == {"paused"}:
+            action = SourceChange.Action.PAUSED if source.paused else SourceChange.Action.RESUMED
+        record(source, action, user, changes, via)
+    return source
+
+
+def set_paused(source: Source, paused: bool, user=None, via: str = "console") -> Source:
+    if source.paused == paused:
+        return source
+    health = Source.Health.PAUSED if paused else Source.Health.WAITING
+    if not paused and source.last_event_at:
+        health = Source.Health.HEALTHY
+    source.health = health
+    source.health_reason = (
+        "Paused by " + (user.get_username() if user else "an admin") if paused else ""
+    )
+    return update_source(source, user, via, paused=paused)
+
+
+@transaction.atomic
+def delete_source(source: Source, user=None, via: str = "console") -> None:
+    record(source, SourceChange.Action.DELETED, user, {}, via)
+    source.delete()
+
+
+def start_verification(
+    *, transport: str, config: dict[str, Any], user=None, source: Source | None = None,
+    via: str = "console",
+) -> VerificationRun:  # fmt: skip
+    """Queue a verification run; the Celery task fills in its checks. Committed before .delay()."""
+    from sources.tasks import run_verification
+
+    with transaction.atomic():
+        run = VerificationRun.objects.create(
+            source=source,
+            transport=transport,
+            config=config,
+            created_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+        if source is not None:
+            record(source, SourceChange.Action.VERIFIED, user, {}, via)
+    transaction.on_commit(lambda: run_verification.delay(run.pk))
+    return run

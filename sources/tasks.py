@@ -1,0 +1,44 @@
+"""Celery tasks of the sources app: verification runs (ingestion's tasks live in ingestion/)."""
+
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+
+from sources import transports
+from sources.models import Source, VerificationRun
+
+
+@shared_task(name="sources.run_verification", acks_late=True, soft_time_limit=120, time_limit=180)
+def run_verification(run_id: int) -> str:
+    """Run a transport's checks, saving each row as it finishes so the page shows progress."""
+    run = VerificationRun.objects.get(pk=run_id)
+    run.status = VerificationRun.Status.RUNNING
+    run.checks = []
+    run.save(update_fields=["status", "checks"])
+    transport = transports.get(run.transport)
+    for result in transport.verify(run.config):
+        run.checks.append(result.as_dict())
+        run.save(update_fields=["checks"])
+    failed = any(check["ok"] is False for check in run.checks)
+    run.status = VerificationRun.Status.FAILED if failed else VerificationRun.Status.PASSED
+    run.finished_at = timezone.now()
+    with transaction.atomic():
+        run.save(update_fields=["status", "finished_at"])
+        if run.source_id:
+            apply_to_source_health(run)
+    return run.status
+
+
+def apply_to_source_health(run: VerificationRun) -> None:
+    """A failing run makes its source Unhealthy with the first failure as the reason."""
+    source = Source.objects.select_for_update().get(pk=run.source_id)
+    if source.paused:
+        return
+    if run.failed_checks:
+        first = run.failed_checks[0]
+        source.health = Source.Health.UNHEALTHY
+        source.health_reason = f"{first['name']}: {first['message']}"
+    else:
+        source.health = Source.Health.HEALTHY if source.last_event_at else Source.Health.WAITING
+        source.health_reason = ""
+    source.save(update_fields=["health", "health_reason", "updated_at"])
