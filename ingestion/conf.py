@@ -1,6 +1,7 @@
 """Ingestion knobs, read from the environment (defaults suit production)."""
 
 import os
+from datetime import timedelta
 
 
 def _float(name: str, default: float) -> float:
@@ -26,6 +27,11 @@ def retry_base_seconds() -> float:
 def visibility_seconds() -> int:
     """How long a received SQS message stays hidden; extended while its object is read."""
     return int(_float("SLUICE_SQS_VISIBILITY_SECONDS", 300))
+
+
+def stale() -> timedelta:
+    """An object attempt silent this long (no batch committed) belonged to a dead worker."""
+    return timedelta(seconds=_float("SLUICE_INGEST_STALE_SECONDS", 120))
 
 
 def wait_seconds() -> int:

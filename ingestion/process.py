@@ -17,7 +17,7 @@ from typing import IO
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from events.store import WriteResult, write_batch
@@ -47,7 +47,7 @@ class ObjectError(Exception):
 
 @dataclass
 class Outcome:
-    status: str  # done | skipped | excluded | retry | failed
+    status: str  # done | skipped | excluded | busy | retry | failed
     events: int = 0
     inserted: int = 0
     duplicates: int = 0
@@ -58,7 +58,7 @@ class Outcome:
     @property
     def settled(self) -> bool:
         """True when the message that named the object may be deleted."""
-        return self.status != "retry"
+        return self.status not in {"retry", "busy"}
 
 
 # --- one object -------------------------------------------------------------------------------
@@ -74,19 +74,17 @@ def ingest_object(
     rule = rule_for_key(prefix_rules(source.config, source.log_types), ref.key)
     if rule is None:
         return Outcome("excluded")
-    ledger = _claim(source, ref)
-    if ledger.status == ObjectLedger.Status.DONE and not force:
-        _count_backfill(backfill_id, Outcome("skipped"))
-        return Outcome("skipped", events=ledger.events, bytes=ledger.bytes)
-    if ledger.status == ObjectLedger.Status.FAILED and not force:
-        _count_backfill(backfill_id, Outcome("failed"))
-        return Outcome("failed", error=ledger.error)
-    ObjectLedger.objects.filter(pk=ledger.pk).update(
-        attempts=F("attempts") + 1,
-        started_at=timezone.now(),
-        finished_at=None,
-        status=ObjectLedger.Status.PENDING,
-    )
+    ledger = _ledger_row(source, ref)
+    if not _start_attempt(ledger, force=force):
+        ledger.refresh_from_db()
+        if ledger.status == ObjectLedger.Status.DONE:
+            outcome = Outcome("skipped", events=ledger.events, bytes=ledger.bytes)
+        elif ledger.status == ObjectLedger.Status.FAILED:
+            outcome = Outcome("failed", error=ledger.error)
+        else:  # another worker is reading it right now: settle the message later
+            return Outcome("busy")
+        _count_backfill(backfill_id, outcome)
+        return outcome
     try:
         body, size = _open(source, ref)
         outcome = _read_into_store(
@@ -106,7 +104,31 @@ def ingest_object(
     return outcome
 
 
-def _claim(source: Source, ref: ObjectRef) -> ObjectLedger:
+def _start_attempt(ledger: ObjectLedger, *, force: bool) -> bool:
+    """Atomically take the object for one attempt; False when it is settled or being read.
+
+    An attempt in progress touches `updated_at` after every batch; one silent for longer than
+    `conf.stale_seconds()` belonged to a worker that died, and may be taken over.
+    """
+    now = timezone.now()
+    rows = ObjectLedger.objects.filter(pk=ledger.pk)
+    stale = Q(finished_at__isnull=False) | Q(attempts=0) | Q(updated_at__lt=now - conf.stale())
+    if force:
+        rows = rows.filter(stale | ~Q(status=ObjectLedger.Status.PENDING))
+    else:
+        rows = rows.filter(stale, status=ObjectLedger.Status.PENDING)
+    return bool(
+        rows.update(
+            attempts=F("attempts") + 1,
+            status=ObjectLedger.Status.PENDING,
+            started_at=now,
+            finished_at=None,
+            updated_at=now,
+        )
+    )
+
+
+def _ledger_row(source: Source, ref: ObjectRef) -> ObjectLedger:
     try:
         ledger, _ = ObjectLedger.objects.get_or_create(
             source=source,
@@ -176,6 +198,8 @@ def _read_into_store(
                 failures_seen += len(failures)
                 total += _store(source, origin, classifier.log_types, events, failures)
                 events, failures = [], []
+                if ledger is not None:
+                    ObjectLedger.objects.filter(pk=ledger.pk).update(updated_at=timezone.now())
                 if delay:
                     time.sleep(delay)
                 if heartbeat:
@@ -200,6 +224,7 @@ def _read_into_store(
                 bytes=size,
                 size=size,
                 finished_at=timezone.now(),
+                updated_at=timezone.now(),
             )
     clear_stage_error(source.pk, StageError.Stage.PARSE)
     if failures_seen:
@@ -247,6 +272,7 @@ def _attempt_failed(source: Source, ledger: ObjectLedger, exc: ObjectError) -> O
         status=ObjectLedger.Status.FAILED if final else ObjectLedger.Status.PENDING,
         error=exc.message,
         finished_at=timezone.now(),
+        updated_at=timezone.now(),
     )
     log.warning("source %s: %s (attempt %s)", source.pk, exc.message, ledger.attempts)
     return Outcome("failed" if final else "retry", error=exc.message)
