@@ -18,7 +18,7 @@ class TokenForm(forms.Form):
 
 @require_http_methods(["GET", "POST"])
 def account(request: HttpRequest) -> HttpResponse:
-    form = TokenForm(request.POST or None)
+    form = TokenForm(request.POST if request.method == "POST" else None)
     new_token = None
     if request.method == "POST" and form.is_valid():
         _token, new_token = ApiToken.objects.issue(request.user, form.cleaned_data["name"])

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from events.models import Event
+from django.template.defaultfilters import filesizeformat
+
 from sources import stats
 from sources.models import Source
 
-WIDTH, HEIGHT = 480, 120
-PALETTE = ["#0a66c2", "#1a7f37", "#9a6700", "#8250df", "#b42318", "#57606a"]
+WIDTH, HEIGHT = 480, 110
+PALETTE = ["#0a66c2", "#1a7f37", "#8250df", "#9a6700", "#57606a"]
 
 
 @dataclass
@@ -18,70 +19,54 @@ class Bar:
     y: float
     width: float
     height: float
-    value: int
     label: str
 
 
 @dataclass
 class Chart:
     title: str
-    log_type: str
     color: str
-    total: int
-    peak: int
+    total: str
+    peak: str
     bars: list[Bar]
     first_label: str
     last_label: str
 
 
-def bars_for(values: list[int], labels: list[str]) -> list[Bar]:
+def bar_chart(title: str, values: list[int], labels: list[str], color: str, fmt=str) -> Chart:
     peak = max(values) or 1
     step = WIDTH / max(len(values), 1)
     bars = []
     for i, (value, label) in enumerate(zip(values, labels, strict=True)):
         height = (value / peak) * (HEIGHT - 4)
-        bars.append(Bar(i * step + 1, HEIGHT - height, max(step - 2, 1), height, value, label))
-    return bars
+        bars.append(
+            Bar(i * step + 1, HEIGHT - height, max(step - 2, 1), height, f"{label}: {fmt(value)}")
+        )
+    return Chart(title, color, fmt(sum(values)), fmt(max(values)), bars, labels[0], labels[-1])
 
 
 def overview_charts(source: Source, hours: int = 48) -> dict:
-    buckets = stats.hour_buckets(hours)
-    labels = [b.strftime("%b %d %H:00") for b in buckets]
-    series = stats.hourly_events_by_log_type(source.pk, hours)
+    labels = [b.strftime("%b %d %H:00") for b in stats.hour_buckets(hours)]
+    series = stats.hourly_series(source.pk, hours)
+    events = series["events"]
     for name in source.log_types:
-        series.setdefault(name, [0] * hours)
+        events.setdefault(name, [0] * hours)
     charts = [
-        Chart(
-            title=f"{name} events per hour",
-            log_type=name,
-            color=PALETTE[i % len(PALETTE)],
-            total=sum(values),
-            peak=max(values),
-            bars=bars_for(values, labels),
-            first_label=labels[0],
-            last_label=labels[-1],
-        )
-        for i, (name, values) in enumerate(sorted(series.items()))
+        bar_chart(f"{name} events", values, labels, PALETTE[i % len(PALETTE)], _count)
+        for i, (name, values) in enumerate(sorted(events.items()))
     ]
-    last = (
-        Event.objects.filter(source=source)
-        .order_by("-p_event_time")
-        .values("p_event_time", "object_key")
-        .first()
-    )
-    last_object = (
-        Event.objects.filter(source=source)
-        .exclude(object_key="")
-        .order_by("-p_parse_time", "-id")
-        .values_list("object_key", flat=True)
-        .first()
-    )
+    charts.append(bar_chart("Bytes read", series["bytes"], labels, "#57606a", filesizeformat))
+    if any(series["failures"]):
+        charts.append(bar_chart("Failed lines", series["failures"], labels, "#b42318", _count))
     return {
         "charts": charts,
         "width": WIDTH,
         "height": HEIGHT,
         "hours": hours,
-        "last_event_at": last["p_event_time"] if last else source.last_event_at,
-        "last_object": last_object or "",
-        "bytes_available": False,
+        "last_event_at": source.last_event_at,
+        "last_object": stats.last_object(source.pk),
     }
+
+
+def _count(value: int) -> str:
+    return f"{value:,}"

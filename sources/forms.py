@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.forms.utils import ErrorDict
 
 from parsers import default_registry
 from sources.models import ALARM_MAX_MINUTES, ALARM_MIN_MINUTES, Source
@@ -214,6 +215,17 @@ class S3SourceForm(SourceSettingsForm):
         if url:
             parse_queue_url(url)
         return url
+
+    def without_errors(self) -> S3SourceForm:
+        """The bound form shown again without messages (after 'Add prefix': not submitted)."""
+        self.full_clean()
+        self._errors = ErrorDict()
+        self.prefixes.full_clean()
+        self.prefixes._errors = [ErrorDict() for _ in self.prefixes.forms]
+        self.prefixes._non_form_errors = self.prefixes.error_class()
+        for form in self.prefixes.forms:
+            form._errors = ErrorDict()
+        return self
 
     def clean(self):
         cleaned = super().clean()

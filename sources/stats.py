@@ -1,7 +1,7 @@
-"""Event counts per source over time, for the sparklines and the source page's charts.
+"""Ingestion counts per source over time, for the sparklines and the source page's charts.
 
-One place to read them: today from events.Event (count per hour over p_event_time); when
-ingestion's hourly stats exist, this module is the one to switch.
+The one place that reads them: ingestion.models.HourlyStats (events per log type, and bytes read
+and failed lines per source, per hour of ingestion).
 """
 
 from __future__ import annotations
@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from django.db.models import Count
-from django.db.models.functions import TruncHour
+from django.db.models import Sum
 from django.utils import timezone
 
-from events.models import Event
+from ingestion.models import HourlyStats, ObjectLedger
 
 
 def hour_buckets(hours: int, now: datetime | None = None) -> list[datetime]:
@@ -27,38 +26,43 @@ def hourly_events(source_ids: list[int], hours: int = 24) -> dict[int, list[int]
     index = {b: i for i, b in enumerate(buckets)}
     series: dict[int, list[int]] = {sid: [0] * hours for sid in source_ids}
     rows = (
-        Event.objects.filter(source_id__in=source_ids, p_event_time__gte=buckets[0])
-        .annotate(hour=TruncHour("p_event_time"))
+        HourlyStats.objects.filter(source_id__in=source_ids, hour__gte=buckets[0])
         .values("source_id", "hour")
-        .annotate(n=Count("id"))
+        .annotate(n=Sum("events"))
     )
     for row in rows:
-        i = index.get(_aware(row["hour"]))
+        i = index.get(row["hour"])
         if i is not None:
-            series[row["source_id"]][i] += row["n"]
+            series[row["source_id"]][i] += row["n"] or 0
     return series
 
 
-def hourly_events_by_log_type(source_id: int, hours: int = 48) -> dict[str, list[int]]:
-    """{log type: [events per hour]} for one source (bytes need ingestion's stats)."""
+def hourly_series(source_id: int, hours: int = 48) -> dict[str, dict[str, list[int]]]:
+    """{"events": {log type: [per hour]}, "bytes": [per hour], "failures": [per hour]}."""
     buckets = hour_buckets(hours)
     index = {b: i for i, b in enumerate(buckets)}
-    series: dict[str, list[int]] = defaultdict(lambda: [0] * hours)
-    rows = (
-        Event.objects.filter(source_id=source_id, p_event_time__gte=buckets[0])
-        .annotate(hour=TruncHour("p_event_time"))
-        .values("p_log_type", "hour")
-        .annotate(n=Count("id"))
+    events: dict[str, list[int]] = defaultdict(lambda: [0] * hours)
+    bytes_read, failures = [0] * hours, [0] * hours
+    rows = HourlyStats.objects.filter(source_id=source_id, hour__gte=buckets[0]).values(
+        "log_type", "hour", "events", "bytes", "failures"
     )
     for row in rows:
-        i = index.get(_aware(row["hour"]))
-        if i is not None:
-            series[row["p_log_type"]][i] += row["n"]
-    return dict(series)
+        i = index.get(row["hour"])
+        if i is None:
+            continue
+        if row["events"]:
+            events[row["log_type"] or "(unclassified)"][i] += row["events"]
+        bytes_read[i] += row["bytes"]
+        failures[i] += row["failures"]
+    return {"events": dict(events), "bytes": bytes_read, "failures": failures}
 
 
-def _aware(value: datetime) -> datetime:
-    return value if timezone.is_aware(value) else timezone.make_aware(value)
+def last_object(source_id: int) -> ObjectLedger | None:
+    return (
+        ObjectLedger.objects.filter(source_id=source_id, status=ObjectLedger.Status.DONE)
+        .order_by("-finished_at", "-id")
+        .first()
+    )
 
 
 def sparkline_points(values: list[int], width: int = 120, height: int = 24) -> str:

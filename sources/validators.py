@@ -18,7 +18,7 @@ KMS_KEY_ARN_RE = re.compile(
 ANY_ARN_RE = re.compile(rf"^arn:(?:{PARTITIONS}):[a-z0-9-]+:[a-z0-9-]*:(\d{{12}})?:.+$")
 QUEUE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,80}(\.fifo)?$")
 AWS_QUEUE_URL_RE = re.compile(
-    r"^https://sqs\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com(?:\.cn)?/(\d{12})/([^/]+)$"
+    r"^https://sqs\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com(?:\.cn)?/([^/]+)/([^/]+)$"
 )
 
 

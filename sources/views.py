@@ -109,7 +109,9 @@ def new_configure(request: HttpRequest, log_type: str, transport: str) -> HttpRe
     draft_id = request.GET.get("draft") or request.POST.get("draft") or ""
     if request.method == "POST":
         form = tr.bind_form(_with_added_prefix(request))
-        if "add_prefix" not in request.POST and form.is_valid():
+        if "add_prefix" in request.POST:
+            form.without_errors()
+        elif form.is_valid():
             config = tr.config_from(form)
             try:
                 config = tr.prepare(form, config)
@@ -261,7 +263,9 @@ def verification_status(request: HttpRequest, pk: int) -> HttpResponse:
 def draft_finish(request: HttpRequest, draft: str) -> HttpResponse:
     data = get_draft(request, draft)
     run = VerificationRun.objects.filter(pk=data.get("run_id"), source=None).first()
-    form = AlarmForm(request.POST or None, initial=AlarmForm.initial_for(None))
+    form = AlarmForm(
+        request.POST if request.method == "POST" else None, initial=AlarmForm.initial_for(None)
+    )
     if request.method == "POST" and form.is_valid():
         tr = transports.get(data["transport"])
         # Re-validate the draft with the same form: the name may have been taken meanwhile.
@@ -358,7 +362,9 @@ def source_settings(request: HttpRequest, pk: int) -> HttpResponse:
             raise PermissionDenied("Only source admins can change log sources.")
         form = tr.bind_form(_with_added_prefix(request), instance=source)
         alarm = AlarmForm(request.POST, prefix="alarm")
-        if "add_prefix" not in request.POST and form.is_valid() & alarm.is_valid():
+        if "add_prefix" in request.POST:
+            form.without_errors()
+        elif form.is_valid() & alarm.is_valid():
             config = tr.config_from(form)
             try:
                 config = tr.prepare(form, config)

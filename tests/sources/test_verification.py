@@ -1,0 +1,172 @@
+"""Verification runs real boto3 checks against a moto server; each failure says what to fix."""
+
+import gzip
+import json
+
+import pytest
+
+from sources import aws as aws_clients
+from sources import services, transports
+from sources.models import Source, VerificationRun
+from sources.tasks import run_verification
+from tests.conftest import wait_until
+from tests.factories import SourceFactory
+from tests.sources.conftest import ACCOUNT, BUCKET, TELEPORT
+
+
+def s3_config(**overrides) -> dict:
+    config = {
+        "account_id": ACCOUNT,
+        "bucket": BUCKET,
+        "region": "us-east-1",
+        "kms_key_arn": "",
+        "role_arn": "",
+        "prefixes": [{"prefix": "teleport/", "log_types": [TELEPORT], "exclude": []}],
+        "stream_type": "auto",
+        "envelope": "",
+        "discovery": "listing",
+        "queue_url": "",
+        "list_interval_minutes": 5,
+    }
+    config.update(overrides)
+    return config
+
+
+def results(transport: str, config: dict) -> dict[str, dict]:
+    return {r.name: r.as_dict() for r in transports.get(transport).verify(config)}
+
+
+def test_a_readable_bucket_passes_every_check(bucket):
+    checks = results("s3", s3_config())
+    assert list(checks) == ["Bucket exists", "Bucket region", "Prefix 'teleport/': read one object"]
+    assert all(c["ok"] for c in checks.values()), checks
+    assert (
+        "Read teleport/2026/11/27/10/events.json.gz"
+        in checks["Prefix 'teleport/': read one object"]["message"]
+    )
+
+
+def test_a_missing_bucket_says_so_and_skips_the_checks_that_need_it(aws):
+    checks = results("s3", s3_config(bucket="no-such-bucket"))
+    exists = checks["Bucket exists"]
+    assert exists["ok"] is False
+    assert exists["message"] == (
+        f"Bucket no-such-bucket does not exist in account {ACCOUNT} — check the name."
+    )
+    assert "404" in exists["error"]
+    assert checks["Bucket region"]["ok"] is None
+    assert checks["Bucket region"]["message"].startswith("Skipped")
+
+
+def test_a_wrong_prefix_or_region_or_exclusion_is_named(bucket):
+    config = s3_config(
+        region="eu-west-1",
+        prefixes=[
+            {"prefix": "telport/", "log_types": [TELEPORT], "exclude": []},
+            {"prefix": "teleport/", "log_types": [TELEPORT], "exclude": ["*.gz"]},
+        ],
+    )
+    checks = results("s3", config)
+    assert checks["Bucket region"]["message"] == (
+        f"Bucket {BUCKET} is in us-east-1, not eu-west-1 — choose us-east-1 as the region."
+    )
+    assert checks["Prefix 'telport/': read one object"]["message"].startswith(
+        "No object under prefix 'telport/' — check the prefix"
+    )
+    excluded = checks["Prefix 'teleport/': read one object"]["message"]
+    assert "check the prefix and the exclusion filters" in excluded
+
+
+def test_kms_key_must_exist_and_be_enabled(bucket):
+    kms = aws_clients.client("kms", region="us-east-1")
+    key = kms.create_key()["KeyMetadata"]
+    assert results("s3", s3_config(kms_key_arn=key["Arn"]))["KMS key"]["ok"] is True
+    kms.disable_key(KeyId=key["KeyId"])
+    disabled = results("s3", s3_config(kms_key_arn=key["Arn"]))["KMS key"]
+    assert disabled["ok"] is False
+    assert "is Disabled — enable it" in disabled["message"]
+    missing = key["Arn"].rsplit("/", 1)[0] + "/00000000-0000-0000-0000-000000000000"
+    gone = results("s3", s3_config(kms_key_arn=missing))["KMS key"]
+    assert "cannot be described" in gone["message"]
+    assert gone["error"]
+
+
+def test_notifications_need_a_reachable_queue_the_bucket_points_at(bucket, queue_url):
+    config = s3_config(discovery="notifications", queue_url=queue_url)
+    checks = results("s3", config)
+    assert checks["Notification queue reachable"]["ok"] is True
+    pointing = checks["Bucket notifications point at the queue"]
+    assert pointing["ok"] is False
+    assert "sends no ObjectCreated notifications" in pointing["message"]
+
+    sqs = aws_clients.client("sqs", region="us-east-1")
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    aws_clients.client("s3").put_bucket_notification_configuration(
+        Bucket=BUCKET,
+        NotificationConfiguration={
+            "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]
+        },
+    )
+    assert results("s3", config)["Bucket notifications point at the queue"]["ok"] is True
+
+
+def test_assuming_a_role_comes_first(bucket):
+    role = aws_clients.client("iam").create_role(
+        RoleName="sluice-reader", AssumeRolePolicyDocument=json.dumps({"Statement": []})
+    )["Role"]["Arn"]
+    checks = results("s3", s3_config(role_arn=role))
+    assert next(iter(checks)) == "Assume role"
+    assert checks["Assume role"]["message"] == f"Assumed role {role}."
+    assert all(c["ok"] for c in checks.values())
+
+
+def test_sqs_queue_and_its_policy(aws, queue_url):
+    config = {"queue_url": queue_url, "region": "us-east-1", "role_arn": ""}
+    checks = results("sqs", config)
+    assert checks["Queue reachable"]["ok"] is True
+    assert checks["Queue policy"]["message"].startswith("No queue policy")
+
+    wanted = {**config, "allowed_principal_arns": ["arn:aws:iam::210987654321:root"]}
+    policy = results("sqs", wanted)["Queue policy"]
+    assert policy["ok"] is False
+    assert "arn:aws:iam::210987654321:root cannot send" in policy["message"]
+
+    missing = results("sqs", {**config, "queue_url": queue_url + "-missing"})
+    assert missing["Queue reachable"]["ok"] is False
+    assert "does not exist — check the URL and the region" in missing["Queue reachable"]["message"]
+    assert missing["Queue policy"]["ok"] is None
+
+
+def test_the_task_stores_each_check_and_sets_the_source_unhealthy_with_the_reason(aws, db):
+    source = SourceFactory(config=s3_config(bucket="no-such-bucket"))
+    run = VerificationRun.objects.create(source=source, transport="s3", config=source.config)
+    assert run_verification(run.pk) == "failed"
+    run.refresh_from_db()
+    assert run.done
+    assert run.finished_at
+    assert [c["name"] for c in run.checks][:2] == ["Bucket exists", "Bucket region"]
+    source.refresh_from_db()
+    assert source.health == Source.Health.UNHEALTHY
+    assert source.health_reason.startswith("Bucket exists: Bucket no-such-bucket does not exist")
+
+
+@pytest.mark.e2e
+def test_a_celery_worker_runs_the_checks_and_a_fixed_bucket_turns_green(celery_worker):
+    source = SourceFactory(config=s3_config())
+    run = services.start_verification(transport="s3", config=source.config, source=source)
+    wait_until(lambda: VerificationRun.objects.get(pk=run.pk).done, what="verification run")
+    source.refresh_from_db()
+    assert source.health == Source.Health.UNHEALTHY
+    assert "does not exist" in source.health_reason
+
+    s3 = aws_clients.client("s3", region="us-east-1")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_object(Bucket=BUCKET, Key="teleport/a.json.gz", Body=gzip.compress(b"{}\n"))
+    again = services.start_verification(transport="s3", config=source.config, source=source)
+    wait_until(lambda: VerificationRun.objects.get(pk=again.pk).done, what="second run")
+    assert VerificationRun.objects.get(pk=again.pk).status == "passed"
+    source.refresh_from_db()
+    assert source.health == Source.Health.WAITING
+    assert source.health_reason == ""
