@@ -1,6 +1,9 @@
 """The events store: every parsed event, and every line that failed to parse."""
 
+from django.conf import settings
 from django.db import models
+from django.db.models import F
+from django.db.models.fields.json import KeyTransform
 from django.urls import reverse
 
 from events.fields import IndicatorArrayField
@@ -20,6 +23,8 @@ INDICATOR_COLUMNS = (
     "p_any_sha256_hashes",
 )
 
+HOT_FIELDS = ("event", "code", "user", "login", "sid")
+
 
 class Event(models.Model):
     """One normalized event. `fields` holds the typed schema columns; `p_extra` everything else."""
@@ -29,7 +34,7 @@ class Event(models.Model):
     source = models.ForeignKey(
         "sources.Source", null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
     )
-    p_event_time = models.DateTimeField(db_index=True)
+    p_event_time = models.DateTimeField()  # indexed with id below: newest-first keyset pages
     p_parse_time = models.DateTimeField()
     fields = models.JSONField(default=dict)
     p_extra = models.JSONField(default=dict, blank=True)
@@ -52,6 +57,19 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["-p_event_time", "-id"]
+        # The hot Teleport fields, each with time so "field = x, newest first" is one index walk.
+        # GIN indexes on the p_any_* arrays are PostgreSQL-only: see migration 0002.
+        indexes = [
+            models.Index(F("p_event_time").desc(), F("id").desc(), name="event_time_id_desc"),
+            *(
+                models.Index(
+                    KeyTransform(name, "fields"),
+                    F("p_event_time").desc(),
+                    name=f"event_{name}_time",
+                )
+                for name in HOT_FIELDS
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.p_log_type} {self.p_row_id}"
@@ -90,3 +108,29 @@ class Failure(models.Model):
     @property
     def raw_text(self) -> str:
         return bytes(self.raw).decode("utf-8", errors="backslashreplace")
+
+
+class SavedSearch(models.Model):
+    """A named search state (the search page's query string), private or shared with everyone."""
+
+    name = models.CharField(max_length=120)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_searches"
+    )
+    query_string = models.TextField(blank=True, help_text="The search page's URL query string")
+    shared = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="saved_search_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        base = reverse("events:search")
+        return f"{base}?{self.query_string}" if self.query_string else base

@@ -5,5 +5,11 @@ from events import views
 app_name = "events"
 urlpatterns = [
     path("", views.search, name="search"),
+    path("rows/", views.rows, name="rows"),
+    path("fields/", views.field_values, name="field_values"),
+    path("export.<str:fmt>", views.export, name="export"),
+    path("saved/", views.save_search, name="save"),
+    path("saved/<int:pk>/delete/", views.delete_saved_search, name="delete_saved"),
     path("events/<str:row_id>/", views.event_detail, name="detail"),
+    path("sessions/<str:sid>/", views.session_timeline, name="session"),
 ]

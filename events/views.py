@@ -1,14 +1,252 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+"""Search pages: one small view per behaviour; htmx requests get the partial they swap."""
 
-from events.models import Event
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.db import IntegrityError
+from django.db.models import Q
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    StreamingHttpResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from events import export as exporting
+from events.models import Event, SavedSearch
+from events.presenters import (
+    cells,
+    column_links,
+    duration_text,
+    event_json,
+    facet_rows,
+    field_links,
+    field_rows,
+    indicator_links,
+    histogram_bars,
+    query_error_parts,
+    related_links,
+    timeline_entries,
+)
+from events.query import QueryError, quote
+from events.search import (
+    CUSTOM_RANGE,
+    FACET_SAMPLE,
+    RANGE_PRESETS,
+    SearchState,
+    StateError,
+    histogram,
+    page,
+    page_fields,
+    top_values,
+)
+from parsers import default_registry
+from sources.models import Source
+
+SESSION_TIMELINE_LIMIT = 5000
 
 
-def search(request: HttpRequest) -> HttpResponse:
-    return render(request, "events/search.html", {"events": Event.objects.all()[:100]})
+def _state_or_error(request: HttpRequest) -> tuple[SearchState | None, StateError | None]:
+    try:
+        return SearchState.from_params(request.GET), None
+    except StateError as error:
+        return None, error
 
 
-def event_detail(request: HttpRequest, row_id: str) -> HttpResponse:
-    return render(
-        request, "events/event_detail.html", {"event": get_object_or_404(Event, p_row_id=row_id)}
+def _saved_searches(request: HttpRequest):
+    return SavedSearch.objects.filter(Q(user=request.user) | Q(shared=True)).select_related("user")
+
+
+def _results_context(request: HttpRequest, state: SearchState) -> dict:
+    """Everything the results area shows; a QueryError lands in the context, not a 500."""
+    cursor = request.GET.get("cursor", "")
+    context: dict = {"state": state, "columns": state.shown_columns(), "cursor": cursor}
+    try:
+        rows, next_cursor = page(state.events(), cursor)
+        buckets = histogram(state)
+    except QueryError as error:
+        context["query_error"] = error
+        context.update(query_error_parts(state.q, error.position))
+        return context
+    except StateError as error:
+        context["state_error"] = error
+        return context
+    facet = request.GET.get("facet", "")
+    context.update(
+        rows=[_row(event, state) for event in rows],
+        next_cursor=next_cursor,
+        histogram=histogram_bars(buckets, state),
+        total=sum(bucket.count for bucket in buckets),
+        fields=page_fields(rows),
+        column_links=column_links(state),
+        facet=facet,
     )
+    context["field_links"] = field_links(state, context["fields"])
+    if facet:
+        context.update(_facet_context(state, facet, exact=False))
+    return context
+
+
+def _facet_context(state: SearchState, facet: str, *, exact: bool) -> dict:
+    values, examined = top_values(state, facet, sample=None if exact else FACET_SAMPLE)
+    return {
+        "state": state,
+        "facet": facet,
+        "facet_rows": facet_rows(state, facet, values, examined),
+        "facet_examined": examined,
+        "facet_exact": exact,
+        "facet_exact_query": urlencode({**state.params(), "field": facet, "exact": "1"}),
+    }
+
+
+def _row(event: Event, state: SearchState) -> dict:
+    return {
+        "event": event,
+        "cells": cells(event, state),
+        "json": event_json(event),
+    }
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    state, state_error = _state_or_error(request)
+    if state_error:
+        state = SearchState()
+    context = _results_context(request, state)
+    if state_error:
+        context["state_error"] = state_error
+    context.update(
+        presets=RANGE_PRESETS,
+        custom_range=CUSTOM_RANGE,
+        window=state.window(),
+        log_types=default_registry().names(),
+        sources=Source.objects.order_by("name").only("id", "name"),
+        saved_searches=_saved_searches(request),
+        export_limit=exporting.DEFAULT_LIMIT,
+        export_max=exporting.MAX_LIMIT,
+    )
+    template = "events/search.html#search-body" if request.htmx else "events/search.html"
+    return render(request, template, context)
+
+
+@require_GET
+def rows(request: HttpRequest) -> HttpResponse:
+    """The next page of result rows (htmx "load more" appends them)."""
+    state, state_error = _state_or_error(request)
+    if state_error:
+        return HttpResponseBadRequest(state_error.message)
+    context = _results_context(request, state)
+    if "query_error" in context or "state_error" in context:
+        error = context.get("query_error") or context.get("state_error")
+        return HttpResponseBadRequest(str(error))
+    return render(request, "events/search.html#result-rows", context)
+
+
+@require_GET
+def field_values(request: HttpRequest) -> HttpResponse:
+    """Top values of one field for the current search (the sidebar's facet panel)."""
+    state, state_error = _state_or_error(request)
+    if state_error:
+        return HttpResponseBadRequest(state_error.message)
+    name = (request.GET.get("field") or "").strip()
+    if not name:
+        return HttpResponseBadRequest("name a field")
+    try:
+        context = _facet_context(state, name, exact=request.GET.get("exact") == "1")
+    except QueryError as error:
+        return HttpResponseBadRequest(str(error))
+    return render(request, "events/search.html#facet-panel", context)
+
+
+@require_GET
+def event_detail(request: HttpRequest, row_id: str) -> HttpResponse:
+    event = get_object_or_404(Event.objects.select_related("source"), p_row_id=row_id)
+    context = {
+        "event": event,
+        "json": event_json(event),
+        "related": related_links(event),
+        "indicators": indicator_links(event),
+        "field_rows": field_rows(event),
+        "sid": event.fields.get("sid") if isinstance(event.fields.get("sid"), str) else "",
+    }
+    return render(request, "events/event_detail.html", context)
+
+
+@require_GET
+def session_timeline(request: HttpRequest, sid: str) -> HttpResponse:
+    events = list(
+        Event.objects.filter(fields__sid=sid)
+        .select_related("source")
+        .order_by("p_event_time", "id")[: SESSION_TIMELINE_LIMIT + 1]
+    )
+    truncated = len(events) > SESSION_TIMELINE_LIMIT
+    events = events[:SESSION_TIMELINE_LIMIT]
+    entries = timeline_entries(events)
+    context = {
+        "sid": sid,
+        "entries": entries,
+        "truncated": truncated,
+        "limit": SESSION_TIMELINE_LIMIT,
+        "first": events[0] if events else None,
+        "duration_text": duration_text(events[-1].p_event_time - events[0].p_event_time)
+        if events
+        else "",
+        "search_query": SearchState(q=f"sid:{quote(sid)}", range="30d").querystring(),
+    }
+    return render(request, "events/session_timeline.html", context)
+
+
+@require_GET
+def export(request: HttpRequest, fmt: str) -> HttpResponse:
+    if fmt not in exporting.FORMATS:
+        raise Http404("export as csv or jsonl")
+    state, state_error = _state_or_error(request)
+    if state_error:
+        return HttpResponseBadRequest(state_error.message)
+    try:
+        limit = exporting.parse_limit(request.GET.get("limit"))
+        events = state.events()
+        str(events.query)  # builds the filter now: a bad query is a 400, not a broken stream
+    except (QueryError, ValueError) as error:
+        return HttpResponseBadRequest(str(error))
+    stream, content_type, filename = exporting.stream(fmt, events, state, limit)
+    response = StreamingHttpResponse(stream, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Export-Limit"] = str(limit)
+    return response
+
+
+@require_POST
+def save_search(request: HttpRequest) -> HttpResponse:
+    name = (request.POST.get("name") or "").strip()
+    query_string = (request.POST.get("query_string") or "").lstrip("?")
+    back = reverse("events:search") + (f"?{query_string}" if query_string else "")
+    if not name:
+        messages.error(request, "Give the search a name to save it.")
+        return redirect(back)
+    try:
+        SavedSearch.objects.create(
+            user=request.user,
+            name=name[:120],
+            query_string=query_string,
+            shared=request.POST.get("shared") == "on",
+        )
+    except IntegrityError:
+        messages.error(request, f"You already have a saved search named “{name}”.")
+        return redirect(back)
+    messages.success(request, f"Saved search “{name}”.")
+    return redirect(back)
+
+
+@require_POST
+def delete_saved_search(request: HttpRequest, pk: int) -> HttpResponse:
+    saved = get_object_or_404(SavedSearch, pk=pk, user=request.user)
+    saved.delete()
+    messages.success(request, f"Deleted saved search “{saved.name}”.")
+    return redirect("events:search")

@@ -1,0 +1,367 @@
+"""Search state and the queries behind the search page, the API and export.
+
+The page, the API and the export all go through `SearchState.events()`: one query path.
+The whole state lives in the URL query string (q, range, start, end, log_type, source, cols).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import Count, F, Func, IntegerField, Q, QuerySet, Subquery
+
+from events.filters import resolve_json_fields, to_q
+from events.models import Event
+from events.query import QueryError, parse
+
+RANGE_PRESETS: dict[str, tuple[str, timedelta]] = {
+    "15m": ("Last 15 minutes", timedelta(minutes=15)),
+    "1h": ("Last hour", timedelta(hours=1)),
+    "24h": ("Last 24 hours", timedelta(hours=24)),
+    "7d": ("Last 7 days", timedelta(days=7)),
+    "30d": ("Last 30 days", timedelta(days=30)),
+}
+DEFAULT_RANGE = "24h"
+CUSTOM_RANGE = "custom"
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+HISTOGRAM_MAX_BARS = 60
+BUCKET_STEPS = (60, 300, 600, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 7 * 86400)
+FACET_SAMPLE = 10_000
+DEFAULT_COLUMNS = {
+    "Gravitational.TeleportAudit": (
+        "event",
+        "code",
+        "user",
+        "login",
+        "addr_remote",
+        "server_hostname",
+        "sid",
+    ),
+}
+FALLBACK_COLUMNS = ("event", "user")
+
+
+class StateError(ValueError):
+    """A bad time range or parameter; `param` names the input it is about."""
+
+    def __init__(self, param: str, message: str) -> None:
+        super().__init__(message)
+        self.param = param
+        self.message = message
+
+
+def parse_when(text: str, param: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(text.strip().replace(" ", "T"))
+    except ValueError:
+        raise StateError(param, "use a date and time like 2026-11-27T10:00:00 (UTC)") from None
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def format_when(value: datetime) -> str:
+    """For URLs and datetime-local inputs: UTC, seconds precision, no offset."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+@dataclass(frozen=True)
+class SearchState:
+    q: str = ""
+    range: str = DEFAULT_RANGE
+    start: datetime | None = None
+    end: datetime | None = None
+    log_type: str = ""
+    source: str = ""
+    columns: tuple[str, ...] = ()
+    now: datetime = field(default_factory=lambda: datetime.now(UTC), compare=False)
+
+    @classmethod
+    def from_params(cls, params: Any, now: datetime | None = None) -> SearchState:
+        """State from a query dict; raises StateError for a bad range or source."""
+        now = now or datetime.now(UTC)
+        range_ = params.get("range") or ""
+        start = end = None
+        if not range_:
+            # Links carry start/end without a range; a form always sends its range select.
+            range_ = CUSTOM_RANGE if params.get("start") else DEFAULT_RANGE
+        if range_ == CUSTOM_RANGE:
+            range_ = CUSTOM_RANGE
+            start = parse_when(params["start"], "start") if params.get("start") else None
+            end = parse_when(params["end"], "end") if params.get("end") else None
+            if start is None:
+                raise StateError("start", "a custom range needs a start")
+            if end is not None and end <= start:
+                raise StateError("end", "the end must be after the start")
+        elif range_ not in RANGE_PRESETS:
+            raise StateError("range", f"unknown range {range_!r}")
+        source = (params.get("source") or "").strip()
+        if source and not source.isdigit():
+            raise StateError("source", "pick a log source from the list")
+        columns = tuple(c for c in (params.get("cols") or "").split(",") if c.strip())
+        return cls(
+            q=(params.get("q") or "").strip(),
+            range=range_,
+            start=start,
+            end=end,
+            log_type=(params.get("log_type") or "").strip(),
+            source=source,
+            columns=tuple(c.strip() for c in columns)[:30],
+            now=now,
+        )
+
+    # --- time window --------------------------------------------------------------------------
+    def window(self) -> tuple[datetime, datetime]:
+        if self.range == CUSTOM_RANGE:
+            return self.start, self.end or self.now
+        return self.now - RANGE_PRESETS[self.range][1], self.now
+
+    # --- URLs ---------------------------------------------------------------------------------
+    def params(self, **overrides: Any) -> dict[str, str]:
+        state = replace(self, **overrides) if overrides else self
+        out: dict[str, str] = {}
+        if state.q:
+            out["q"] = state.q
+        if state.range == CUSTOM_RANGE:
+            out["start"] = format_when(state.start)
+            if state.end:
+                out["end"] = format_when(state.end)
+        elif state.range != DEFAULT_RANGE:
+            out["range"] = state.range
+        if state.log_type:
+            out["log_type"] = state.log_type
+        if state.source:
+            out["source"] = state.source
+        if state.columns:
+            out["cols"] = ",".join(state.columns)
+        return out
+
+    def querystring(self, **overrides: Any) -> str:
+        return urlencode(self.params(**overrides))
+
+    # --- columns ------------------------------------------------------------------------------
+    def shown_columns(self) -> tuple[str, ...]:
+        if self.columns:
+            return self.columns
+        return DEFAULT_COLUMNS.get(self.log_type or "Gravitational.TeleportAudit", FALLBACK_COLUMNS)
+
+    def with_column(self, name: str) -> SearchState:
+        shown = self.shown_columns()
+        return self if name in shown else replace(self, columns=(*shown, name))
+
+    def without_column(self, name: str) -> SearchState:
+        remaining = tuple(c for c in self.shown_columns() if c != name)
+        return replace(self, columns=remaining or ("event",))
+
+    def with_query(self, extra: str) -> SearchState:
+        return replace(self, q=f"{self.q} {extra}".strip())
+
+    # --- queries ------------------------------------------------------------------------------
+    def filter_q(self) -> Q:
+        """Time range, log type, source and the query text; raises QueryError."""
+        start, end = self.window()
+        condition = Q(p_event_time__gte=start, p_event_time__lt=end)
+        if self.log_type:
+            condition &= Q(p_log_type=self.log_type)
+        if self.source:
+            condition &= Q(source_id=int(self.source))
+        return condition & to_q(parse(self.q))
+
+    def events(self) -> QuerySet[Event]:
+        """Matching events, newest first (keyset order: p_event_time desc, id desc)."""
+        return (
+            Event.objects.filter(self.filter_q())
+            .select_related("source")
+            .order_by("-p_event_time", "-id")
+        )
+
+
+# --- Keyset pagination -------------------------------------------------------------------
+
+
+def encode_cursor(event: Event) -> str:
+    raw = f"{event.p_event_time.astimezone(UTC).isoformat()}|{event.pk}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        when, _, pk = raw.partition("|")
+        parsed = datetime.fromisoformat(when)
+        if parsed.tzinfo is None:
+            raise ValueError("naive time")
+        return parsed, int(pk)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise StateError("cursor", "this page link is damaged: start the search again") from None
+
+
+def page(
+    events: QuerySet[Event], cursor: str = "", size: int = PAGE_SIZE
+) -> tuple[list[Event], str]:
+    """One page of events after `cursor`, and the cursor of the next page ('' at the end)."""
+    if cursor:
+        when, pk = decode_cursor(cursor)
+        events = events.filter(p_event_time__lte=when).exclude(p_event_time=when, id__gte=pk)
+    rows = list(events[: size + 1])
+    if len(rows) > size:
+        return rows[:size], encode_cursor(rows[size - 1])
+    return rows, ""
+
+
+# --- Histogram ------------------------------------------------------------------------------
+
+
+class BucketIndex(Func):
+    """floor((p_event_time - origin) / step seconds), on PostgreSQL and SQLite."""
+
+    output_field = IntegerField()
+
+    def __init__(self, expression, origin: datetime, step: int):
+        super().__init__(expression)
+        self.origin = origin
+        self.step = step
+
+    def as_sql(self, compiler, connection, **extra):
+        inner, params = compiler.compile(self.source_expressions[0])
+        if connection.vendor == "postgresql":
+            sql = f"FLOOR(EXTRACT(EPOCH FROM ({inner} - %s)) / %s)::bigint"
+            return sql, [*params, self.origin, self.step]
+        sql = f"CAST((julianday({inner}) - julianday(%s)) * 86400.0 / %s AS INTEGER)"
+        return sql, [*params, self.origin.replace(tzinfo=None).isoformat(" "), self.step]
+
+
+@dataclass(frozen=True)
+class Bucket:
+    start: datetime
+    end: datetime
+    count: int
+
+
+def bucket_step(start: datetime, end: datetime) -> int:
+    span = (end - start).total_seconds()
+    for step in BUCKET_STEPS:
+        if span / step <= HISTOGRAM_MAX_BARS:
+            return step
+    return BUCKET_STEPS[-1]
+
+
+def histogram(state: SearchState) -> list[Bucket]:
+    """Event counts per time bucket over the state's window (every bucket, zeros included)."""
+    start, end = state.window()
+    step = bucket_step(start, end)
+    origin = datetime.fromtimestamp(int(start.timestamp()) // step * step, UTC)
+    counts = dict(
+        Event.objects.filter(state.filter_q())
+        .order_by()
+        .annotate(bucket=BucketIndex(F("p_event_time"), origin, step))
+        .values_list("bucket")
+        .annotate(n=Count("id"))
+        .values_list("bucket", "n")
+    )
+    buckets = []
+    index = 0
+    while True:
+        bucket_start = origin + timedelta(seconds=step * index)
+        if bucket_start >= end:
+            break
+        bucket_end = bucket_start + timedelta(seconds=step)
+        buckets.append(Bucket(max(bucket_start, start), min(bucket_end, end), counts.get(index, 0)))
+        index += 1
+    return buckets
+
+
+# --- Field values ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldValue:
+    value: Any
+    count: int
+
+    @property
+    def filterable(self) -> bool:
+        return isinstance(self.value, str | int | float | bool) and self.value is not None
+
+    @property
+    def query_text(self) -> str:
+        if isinstance(self.value, bool):
+            return "true" if self.value else "false"
+        return str(self.value)
+
+
+def top_values(
+    state: SearchState, name: str, *, sample: int | None = FACET_SAMPLE, limit: int = 10
+) -> tuple[list[FieldValue], int]:
+    """The `limit` most frequent values of a field among the latest `sample` matching events
+    (all matching events when sample is None); returns (values, events examined)."""
+    location = resolve_json_fields(name)[0]
+    matching = Event.objects.filter(state.filter_q())
+    if sample is not None:
+        latest = matching.order_by("-p_event_time", "-id").values("id")[:sample]
+        examined = latest.count()
+        matching = Event.objects.filter(id__in=Subquery(latest))
+    else:
+        examined = matching.count()
+    rows = (
+        matching.order_by()
+        .filter(location.present())
+        .annotate(value=location.key())
+        .values("value")
+        .annotate(n=Count("id"))
+        .order_by("-n")[:limit]
+    )
+    return [FieldValue(row["value"], row["n"]) for row in rows], examined
+
+
+def page_fields(rows: list[Event]) -> list[tuple[str, int]]:
+    """Field names present in a page of results, with how many rows carry each."""
+    counts: dict[str, int] = {}
+    for event in rows:
+        for key in event.fields:
+            counts[key] = counts.get(key, 0) + 1
+        for key in event.p_extra:
+            counts[f"p_extra.{key}"] = counts.get(f"p_extra.{key}", 0) + 1
+    return sorted(counts.items())
+
+
+def cell(event: Event, name: str) -> Any:
+    """The value shown in a results column (dotted names look into nested objects)."""
+    if name.startswith("p_"):
+        if name.startswith("p_extra."):
+            return _dig(event.p_extra, name.split(".")[1:])
+        return getattr(event, name, None)
+    location = resolve_json_fields(name)[0]
+    source = event.fields if location.column == "fields" else event.p_extra
+    value = _dig(source, list(location.path))
+    if value is None and location.column == "fields":
+        value = _dig(event.p_extra, list(location.path))
+    return value
+
+
+def _dig(data: Any, path: list[str]) -> Any:
+    for part in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(part)
+    return data
+
+
+__all__ = [
+    "CUSTOM_RANGE",
+    "DEFAULT_RANGE",
+    "RANGE_PRESETS",
+    "Bucket",
+    "QueryError",
+    "SearchState",
+    "StateError",
+    "cell",
+    "histogram",
+    "page",
+    "page_fields",
+    "top_values",
+]
