@@ -304,12 +304,14 @@ def ingest_body(
     stream_type: str | None = None,
     log_types: Iterable[str] | None = None,
     heartbeat: Heartbeat | None = None,
+    size: int | None = None,
 ) -> Outcome:
     """Read a body that is not an S3 object (an SQS message, a local file): no ledger row."""
     if log_types is None:
         rule = rule_for_key(prefix_rules(source.config, source.log_types), object_key)
         log_types = rule.log_types if rule else source.log_types
-    size = len(body) if isinstance(body, bytes | bytearray) else 0
+    if size is None:
+        size = len(body) if isinstance(body, bytes | bytearray) else 0
     return _read_into_store(
         source,
         body,
