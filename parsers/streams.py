@@ -1,0 +1,527 @@
+"""Stream handling: decompress by magic bytes and split a body into raw records.
+
+This is the one stream splitter of the project. Everything streams in chunks: memory stays flat
+however large the object is (a single record is bounded by ``max_line_bytes``).
+
+Record numbering: for ``lines`` the physical line number (1-based, blank lines counted but not
+yielded); for the JSON stream types, the 1-based ordinal of the record. ``offset`` is the byte
+offset of the record (for ``cloudwatch`` and enveloped arrays: of its envelope) in the
+decompressed stream. Parts that cannot be split are yielded with ``error`` set, never dropped.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import re
+from collections.abc import Iterable, Iterator
+from typing import IO, Any, NamedTuple
+
+import orjson
+
+STREAM_TYPES = ("auto", "lines", "json", "json_array", "cloudwatch")
+CHUNK_SIZE = 1 << 20
+DEFAULT_MAX_LINE_BYTES = 16 << 20
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_BZIP2_MAGIC = b"BZh"
+_BOM = b"\xef\xbb\xbf"
+
+_WS = b" \t\r\n"
+_NOT_WS = re.compile(rb"[^ \t\r\n]")
+_NOT_WS_OR_COMMA = re.compile(rb"[^ \t\r\n,]")
+_STRUCTURAL = re.compile(rb'[{}\[\]"]')
+_STRING_STOP = re.compile(rb'["\\]')
+_TOKEN_END = re.compile(rb'[ \t\r\n{}\[\]",]')
+
+
+class RawLine(NamedTuple):
+    line: int
+    offset: int
+    raw: bytes
+    error: str | None = None  # set when the splitter itself could not cut a clean record
+
+
+# --- decompression ---------------------------------------------------------------------------
+
+
+class SourceReadError(Exception):
+    """Reading the underlying object failed (network, disk): not a data problem, retry it.
+
+    Raised from the original exception (``__cause__``) so decompression errors, which are data
+    problems, can be told apart from it.
+    """
+
+
+class DecompressionError(Exception):
+    """The compressed data is corrupt or truncated."""
+
+
+class _Prefixed(io.RawIOBase):
+    """Replays the bytes read for sniffing, then the rest of the stream."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self._head = head
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        try:
+            data = self._rest.read(len(buffer))
+        except Exception as exc:
+            raise SourceReadError(f"{type(exc).__name__}: {exc}") from exc
+        n = len(data)
+        buffer[:n] = data
+        return n
+
+
+def _read_exactly(fileobj: IO[bytes], size: int) -> bytes:
+    parts = []
+    while size > 0:
+        data = fileobj.read(size)
+        if not data:
+            break
+        parts.append(data)
+        size -= len(data)
+    return b"".join(parts)
+
+
+def detect_compression(head: bytes) -> str:
+    if head.startswith(_GZIP_MAGIC):
+        return "gzip"
+    if head.startswith(_ZSTD_MAGIC):
+        return "zstd"
+    if head.startswith(_BZIP2_MAGIC):
+        return "bzip2"
+    return "none"
+
+
+def open_decompressed(fileobj: IO[bytes]) -> IO[bytes]:
+    """A binary reader of the decompressed content (gzip, zstd, bzip2 detected by magic bytes).
+
+    Corrupt data raises DecompressionError on read; a failing source raises SourceReadError.
+    """
+    try:
+        head = _read_exactly(fileobj, 4)
+    except Exception as exc:
+        raise SourceReadError(f"{type(exc).__name__}: {exc}") from exc
+    stream = io.BufferedReader(_Prefixed(head, fileobj), buffer_size=CHUNK_SIZE)
+    kind = detect_compression(head)
+    if kind == "gzip":
+        return _Checked(gzip.GzipFile(fileobj=stream, mode="rb"))  # type: ignore[return-value]
+    if kind == "zstd":
+        return _Checked(_ZstdReader(stream))  # type: ignore[return-value]
+    if kind == "bzip2":
+        return _Checked(bz2.BZ2File(stream, mode="rb"))  # type: ignore[return-value]
+    return stream  # type: ignore[return-value]
+
+
+class _ZstdReader:
+    """Multi-frame zstd that, unlike zstandard's stream_reader, notices a truncated frame."""
+
+    INPUT_CHUNK = 1 << 16  # small input steps bound the output held per read
+
+    def __init__(self, source: IO[bytes]) -> None:
+        import zstandard
+
+        self._source = source
+        self._decompressor = zstandard.ZstdDecompressor()
+        self._frame = self._decompressor.decompressobj()
+        self._pending = b""
+        self._done = False
+
+    def read(self, size: int = -1) -> bytes:
+        while not self._done and (size < 0 or len(self._pending) < size):
+            chunk = self._source.read(self.INPUT_CHUNK)
+            if not chunk:
+                self._done = True
+                if not self._frame.eof:
+                    raise DecompressionError("zstd data ends in the middle of a frame")
+                break
+            self._pending += self._decompress(chunk)
+        if size < 0 or size >= len(self._pending):
+            out, self._pending = self._pending, b""
+        else:
+            out, self._pending = self._pending[:size], self._pending[size:]
+        return out
+
+    def _decompress(self, data: bytes) -> bytes:
+        parts = []
+        while data:
+            if self._frame.eof:
+                self._frame = self._decompressor.decompressobj()
+            parts.append(self._frame.decompress(data))
+            data = self._frame.unused_data if self._frame.eof else b""
+        return b"".join(parts)
+
+    def close(self) -> None:
+        self._source.close()
+
+
+class _Checked:
+    """A decompressing reader whose data errors become DecompressionError."""
+
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self._reader.read(size)
+        except (SourceReadError, DecompressionError):
+            raise
+        except Exception as exc:  # zlib.error, EOFError, OSError, zstd.ZstdError...
+            raise DecompressionError(f"{type(exc).__name__}: {exc}") from exc
+
+    def close(self) -> None:
+        self._reader.close()
+
+
+# --- splitting -------------------------------------------------------------------------------
+
+
+def _chunks(source: IO[bytes] | bytes | bytearray | memoryview) -> Iterator[bytes]:
+    if isinstance(source, bytes | bytearray | memoryview):
+        if source:
+            yield bytes(source)
+        return
+    read = source.read
+    while True:
+        data = read(CHUNK_SIZE)
+        if not data:
+            return
+        yield data
+
+
+def split(
+    fileobj_or_bytes: IO[bytes] | bytes,
+    stream_type: str,
+    *,
+    envelope: str | None = None,
+    max_line_bytes: int | None = None,
+) -> Iterator[RawLine]:
+    """Cut a (decompressed) body into raw records by stream type."""
+    if stream_type not in STREAM_TYPES:
+        raise ValueError(f"unknown stream type {stream_type!r} (one of {', '.join(STREAM_TYPES)})")
+    limit = max_line_bytes or 0
+    chunks = _chunks(fileobj_or_bytes)
+    first = next(chunks, b"")
+    skipped = 0
+    if first.startswith(_BOM):
+        first, skipped = first[len(_BOM) :], len(_BOM)
+    if stream_type == "auto":
+        stream_type = _detect(first, chunks, envelope)
+        if isinstance(stream_type, tuple):  # detection needed more data
+            stream_type, first = stream_type
+    body = _prepend(first, chunks)
+    if stream_type == "lines":
+        return _split_lines(body, limit, skipped)
+    if stream_type == "json":
+        return _split_json(body, limit, skipped, in_array=False)
+    if stream_type == "json_array":
+        if envelope:
+            return _unwrap(_split_json(body, limit, skipped, in_array=False), envelope)
+        return _split_json(body, limit, skipped, in_array=True)
+    return _split_cloudwatch(_split_json(body, limit, skipped, in_array=False))
+
+
+def _prepend(first: bytes, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    if first:
+        yield first
+    yield from chunks
+
+
+def _detect(first: bytes, chunks: Iterator[bytes], envelope: str | None) -> Any:
+    start = _NOT_WS.search(first)
+    if start is None:
+        return "lines"
+    lead = first[start.start() : start.start() + 1]
+    if lead == b"[":
+        return "json_array"
+    if lead != b"{":
+        return "lines"
+    head = first[: 1 << 16]
+    if envelope and b'"' + envelope.encode() + b'"' in head:
+        return "json_array"
+    if b'"logEvents"' in head and b'"messageType"' in head:
+        return "cloudwatch"
+    newline = first.find(b"\n", start.start())
+    while newline < 0 and len(first) < 4 * CHUNK_SIZE:
+        more = next(chunks, b"")
+        if not more:
+            break
+        first += more
+        newline = first.find(b"\n", start.start())
+    line = first[start.start() : newline if newline >= 0 else len(first)]
+    try:
+        one_object = isinstance(orjson.loads(line), dict)
+    except orjson.JSONDecodeError:
+        one_object = False
+    return ("lines" if one_object else "json"), first
+
+
+def _split_lines(chunks: Iterable[bytes], limit: int, offset: int) -> Iterator[RawLine]:
+    line_no = 0
+    rest = b""
+    dropping = 0  # > 0: inside an over-long line; bytes already dropped
+    rest_head = b""
+    for chunk in chunks:
+        if rest:
+            chunk = rest + chunk
+        parts = chunk.split(b"\n")
+        rest = parts.pop()
+        for part in parts:
+            line_no += 1
+            size = len(part) + 1
+            if dropping:
+                yield _too_long(line_no, offset, rest_head, limit)
+                offset += dropping + size
+                dropping = 0
+                continue
+            if part.endswith(b"\r"):
+                part = part[:-1]
+            if part and not part.isspace():
+                if limit and len(part) > limit:
+                    yield _too_long(line_no, offset, part[:limit], limit)
+                else:
+                    yield RawLine(line_no, offset, part)
+            offset += size
+        if limit and len(rest) > limit:  # keep memory flat: drop the tail of an over-long line
+            if not dropping:
+                rest_head = rest[:limit]
+            dropping += len(rest)
+            rest = b""
+    if dropping:
+        yield _too_long(line_no + 1, offset, rest_head, limit)
+    elif rest:
+        if rest.endswith(b"\r"):
+            rest = rest[:-1]
+        if not rest.isspace():
+            if limit and len(rest) > limit:
+                yield _too_long(line_no + 1, offset, rest[:limit], limit)
+            else:
+                yield RawLine(line_no + 1, offset, rest)
+
+
+def _too_long(line: int, offset: int, head: bytes, limit: int) -> RawLine:
+    return RawLine(line, offset, head, f"record longer than {limit} bytes (first {limit} kept)")
+
+
+class _JsonScanner:
+    """Finds the extent of top-level JSON values across chunk boundaries.
+
+    Positions are indexes into ``buf``; a refill drops the bytes before the current record and
+    shifts positions, so memory holds one record plus one chunk.
+    """
+
+    def __init__(self, chunks: Iterable[bytes], limit: int, offset: int, in_array: bool) -> None:
+        self.chunks = iter(chunks)
+        self.buf = b""
+        self.base = offset  # stream offset of buf[0]
+        self.limit = limit
+        self.array_mode = in_array
+        self.in_array = False
+        self.count = 0
+        self.eof = False
+        self.start = 0  # start of the record being scanned
+
+    def _more(self, keep_from: int) -> int:
+        """Append a chunk, dropping buf[:keep_from]; returns the shift (0 at end of stream)."""
+        chunk = next(self.chunks, b"")
+        if not chunk:
+            self.eof = True
+            return 0
+        self.buf = self.buf[keep_from:] + chunk
+        self.base += keep_from
+        self.start -= keep_from
+        return keep_from
+
+    def records(self) -> Iterator[RawLine]:
+        pos = 0
+        while True:
+            pos = self._skip_separators(pos)
+            if pos is None:
+                return
+            lead = self.buf[pos : pos + 1]
+            error = None
+            self.start = pos
+            if self.array_mode and not self.in_array:
+                if lead == b"[":
+                    self.in_array = True
+                    pos += 1
+                    continue
+                error = "expected a JSON array"
+            if self.in_array and lead == b"]":
+                self.in_array = False
+                pos += 1
+                continue
+            elif lead in (b"{", b"["):
+                end = self._container_end(pos + 1)
+            elif lead == b'"':
+                end = self._string_end(pos + 1)
+            else:
+                end = self._token_end(pos + 1)
+            self.count += 1
+            if end < 0 or (self.limit and end - self.start > self.limit):
+                offset = self.base + self.start
+                head = self.buf[self.start : self.start + self.limit]
+                pos = end if end >= 0 else self._skip_line(self.start + self.limit)
+                yield _too_long(self.count, offset, head, self.limit)
+                continue
+            yield RawLine(self.count, self.base + self.start, self.buf[self.start : end], error)
+            pos = end
+
+    def _skip_separators(self, pos: int) -> int | None:
+        pattern = _NOT_WS_OR_COMMA if self.in_array else _NOT_WS
+        while True:
+            m = pattern.search(self.buf, pos)
+            if m is not None:
+                return m.start()
+            self.start = len(self.buf)
+            self._more(len(self.buf))
+            if self.eof:
+                return None
+            pos = 0
+
+    def _refill(self, pos: int) -> int:
+        """More data for the current record: the new pos, or -1 at the end / when too long."""
+        if self.eof or (self.limit and len(self.buf) - self.start > self.limit + CHUNK_SIZE):
+            return -1
+        shift = self._more(self.start)
+        return -1 if self.eof else pos - shift
+
+    def _container_end(self, pos: int) -> int:
+        depth = 1
+        while True:
+            m = _STRUCTURAL.search(self.buf, pos)
+            if m is None:
+                pos = self._refill(pos)
+                if pos < 0:
+                    return self._unterminated()
+                continue
+            ch = self.buf[m.start()]
+            if ch == 0x22:  # '"'
+                pos = self._string_end(m.end())
+                if pos < 0:
+                    return pos
+                continue
+            pos = m.end()
+            depth += 1 if ch in (0x7B, 0x5B) else -1  # '{' '[' open, '}' ']' close
+            if depth == 0:
+                return pos
+
+    def _string_end(self, pos: int) -> int:
+        while True:
+            m = _STRING_STOP.search(self.buf, pos)
+            if m is None:
+                pos = self._refill(pos)
+                if pos < 0:
+                    return self._unterminated()
+                continue
+            if self.buf[m.start()] == 0x5C:  # backslash: skip the escaped byte
+                pos = m.end() + 1
+                continue
+            return m.end()
+
+    def _token_end(self, pos: int) -> int:
+        while True:
+            m = _TOKEN_END.search(self.buf, pos)
+            if m is not None:
+                return m.start()
+            pos = self._refill(pos)
+            if pos < 0:
+                return self._unterminated()
+
+    def _unterminated(self) -> int:
+        """At the end of the stream the rest is one (truncated) record; -1 when too long."""
+        if self.eof and not (self.limit and len(self.buf) - self.start > self.limit):
+            return len(self.buf)
+        return -1
+
+    def _skip_line(self, pos: int) -> int:
+        """Drop the rest of an over-long record: resynchronize after the next newline."""
+        while True:
+            newline = self.buf.find(b"\n", pos)
+            if newline >= 0:
+                return newline + 1
+            if self.eof:
+                return len(self.buf)
+            self.start = len(self.buf)
+            self._more(len(self.buf))
+            pos = 0
+
+
+def _split_json(chunks: Iterable[bytes], limit: int, offset: int, *, in_array: bool):
+    return _JsonScanner(chunks, limit, offset, in_array).records()
+
+
+def _unwrap(records: Iterator[RawLine], envelope: str) -> Iterator[RawLine]:
+    """json_array under an envelope field: {"Records": [...]} (several envelopes allowed)."""
+    count = 0
+    for record in records:
+        items = _envelope_items(record, envelope)
+        if isinstance(items, str):
+            count += 1
+            yield RawLine(count, record.offset, record.raw, items)
+            continue
+        for item in items:
+            count += 1
+            yield RawLine(count, record.offset, orjson.dumps(item))
+
+
+def _envelope_items(record: RawLine, envelope: str) -> list[Any] | str:
+    if record.error:
+        return record.error
+    try:
+        obj = orjson.loads(record.raw)
+    except orjson.JSONDecodeError as exc:
+        return f"invalid JSON envelope: {exc}"
+    if not isinstance(obj, dict) or not isinstance(obj.get(envelope), list):
+        return f"expected an object with a {envelope!r} array"
+    return obj[envelope]
+
+
+def _split_cloudwatch(records: Iterator[RawLine]) -> Iterator[RawLine]:
+    """CloudWatch Logs subscription envelopes: one record per logEvents[].message."""
+    count = 0
+    for record in records:
+        envelope = _cloudwatch_events(record)
+        if isinstance(envelope, str):
+            count += 1
+            yield RawLine(count, record.offset, record.raw, envelope)
+            continue
+        for event in envelope:
+            count += 1
+            message = event.get("message") if isinstance(event, dict) else None
+            if isinstance(message, str):
+                if message.strip():
+                    yield RawLine(count, record.offset, message.encode("utf-8", "surrogatepass"))
+            else:
+                yield RawLine(
+                    count, record.offset, orjson.dumps(event), "logEvents item without a message"
+                )
+
+
+def _cloudwatch_events(record: RawLine) -> list[Any] | str:
+    if record.error:
+        return record.error
+    try:
+        obj = orjson.loads(record.raw)
+    except orjson.JSONDecodeError as exc:
+        return f"invalid CloudWatch Logs envelope: {exc}"
+    if not isinstance(obj, dict):
+        return "expected a CloudWatch Logs envelope object"
+    if obj.get("messageType") == "CONTROL_MESSAGE":
+        return []
+    events = obj.get("logEvents")
+    if not isinstance(events, list):
+        return "CloudWatch Logs envelope without a logEvents array"
+    return events
