@@ -5,6 +5,7 @@ Changing sources in the admin follows the same rule as the console: staff or "So
 
 import json
 
+from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
@@ -13,14 +14,37 @@ from sources.models import Source, SourceChange, VerificationRun
 from sources.permissions import can_manage_sources
 
 SECRET_KEYS = ("secret", "password", "token", "access_key")
+MASK = "••••••"
+
+
+def is_secret(key: str) -> bool:
+    return any(s in key.lower() for s in SECRET_KEYS)
 
 
 def masked(config: dict) -> dict:
     """The config with anything secret-looking masked (Sluice stores role ARNs, not keys)."""
-    return {
-        k: ("••••••" if any(s in k.lower() for s in SECRET_KEYS) and v else v)
-        for k, v in (config or {}).items()
-    }
+    return {k: (MASK if is_secret(k) and v else v) for k, v in (config or {}).items()}
+
+
+class SourceAdminForm(forms.ModelForm):
+    """The config JSON with secret values masked; a mask left as is keeps the stored value."""
+
+    class Meta:
+        model = Source
+        fields = [
+            "name", "transport", "log_types", "paused", "alarm_minutes", "health",
+            "health_reason", "config",
+        ]  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["config"] = masked(self.instance.config)
+
+    def clean_config(self):
+        config = self.cleaned_data.get("config") or {}
+        original = self.instance.config or {}
+        return {k: (original.get(k) if v == MASK else v) for k, v in config.items()}
 
 
 class SourceAdminPermissions:
@@ -58,6 +82,7 @@ class VerificationInline(admin.TabularInline):
 
 @admin.register(Source)
 class SourceAdmin(SourceAdminPermissions, admin.ModelAdmin):
+    form = SourceAdminForm
     list_display = [
         "name", "transport", "log_types_list", "health", "paused", "last_event_at", "location",
     ]  # fmt: skip

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError, ValidationError
 
 from sources import services, transports
@@ -148,7 +148,7 @@ def create_source(request: HttpRequest, payload: SourceIn):
             alarm_minutes=payload.alarm_minutes,
             via="api",
         )
-    return 201, source
+    return Status(201, source)
 
 
 @router.get("/{source_id}", response=SourceOut, summary="Read a source")
@@ -184,7 +184,7 @@ def update_source(request: HttpRequest, source_id: int, payload: SourcePatch):
 def delete_source(request: HttpRequest, source_id: int):
     require_admin(request)
     services.delete_source(get_object_or_404(Source, pk=source_id), request.user, via="api")
-    return 204, None
+    return Status(204, None)
 
 
 @router.post(
@@ -200,7 +200,7 @@ def verify_source(request: HttpRequest, source_id: int):
         source=source,
         via="api",
     )
-    return 202, run
+    return Status(202, run)
 
 
 @router.get(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -211,7 +211,10 @@ def _template_download(name: str, transport_key: str, config: dict, filename: st
     if filename not in TEMPLATE_FILES:
         raise Http404("Unknown template.")
     kind, content_type = TEMPLATE_FILES[filename]
-    text = getattr(transports.get(transport_key), kind)(name, config)
+    try:
+        text = getattr(transports.get(transport_key), kind)(name, config)
+    except (KeyError, TypeError, ValidationError):
+        raise Http404("This source's settings are incomplete: no template.") from None
     response = HttpResponse(text, content_type=f"{content_type}; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="sluice-{slugify(name)}-{filename}"'
     return response
@@ -386,6 +389,7 @@ def source_settings(request: HttpRequest, pk: int) -> HttpResponse:
             config=source.config, name=source.name, log_types=source.log_types, instance=source
         )
         alarm = AlarmForm(prefix="alarm", initial=AlarmForm.initial_for(source.alarm_minutes))
+    cloudformation, terraform = _templates_for(source)
     context = _source_context(
         request,
         source,
@@ -394,20 +398,21 @@ def source_settings(request: HttpRequest, pk: int) -> HttpResponse:
         alarm_form=alarm,
         editable=editable,
         validate_url=reverse("sources:validate_field", args=[tr.key]),
-        cloudformation=tr.cloudformation(source.name, source.config)
-        if _templatable(source)
-        else "",
-        terraform=tr.terraform(source.name, source.config) if _templatable(source) else "",
+        cloudformation=cloudformation,
+        terraform=terraform,
     )
     return _render_tab(request, context, "sources/source_settings.html")
 
 
-def _templatable(source: Source) -> bool:
+def _templates_for(source: Source) -> tuple[str, str]:
+    """(CloudFormation, Terraform) of a saved source; empty when its config is incomplete."""
+    tr = transports.get(source.transport)
     try:
-        transports.get(source.transport).role_policy(source.config)
-    except Exception:  # a config edited by hand (admin) may be partial: no templates then
-        return False
-    return True
+        return tr.cloudformation(source.name, source.config), tr.terraform(
+            source.name, source.config
+        )
+    except (KeyError, TypeError, ValidationError):  # a config edited by hand may be partial
+        return "", ""
 
 
 @require_GET

@@ -69,9 +69,9 @@ class Command(BaseCommand):
         if kind == "listing":
             s3_listing.list_new_objects(source, obj)
         elif kind == "sqs":
-            sqs_events.receive(source, messages, rounds=1000, wait=1)
+            sqs_events.receive(source, messages, seconds=3600, until_empty=True, wait=1)
         else:
-            s3_notifications.receive(source, notification, rounds=1000, wait=1)
+            s3_notifications.receive(source, notification, seconds=3600, until_empty=True, wait=1)
         self.stdout.write(
             self.style.SUCCESS(f"{source.name}: {totals['units']} {_unit(kind)} read")
             + (f", {totals['events']} events" if totals["events"] else "")
