@@ -39,9 +39,9 @@ def wait_seconds() -> int:
     return int(_float("SLUICE_SQS_WAIT_SECONDS", 10))
 
 
-def receive_rounds() -> int:
-    """ReceiveMessage calls per poll task (each up to 10 messages)."""
-    return int(_float("SLUICE_SQS_RECEIVE_ROUNDS", 5))
+def poll_seconds() -> float:
+    """How long one receive task keeps long polling; beat starts the next (one per source)."""
+    return _float("SLUICE_SQS_POLL_SECONDS", 55)
 
 
 def list_max_objects() -> int:

@@ -29,6 +29,7 @@ from ingestion.notifications import ObjectRef
 from ingestion.registry import classifier_for
 from ingestion.rules import prefix_rules, rule_for_key
 from parsers import Origin, ParsedEvent, parse_stream
+from parsers.streams import SourceReadError
 from sources.models import Source
 
 log = logging.getLogger(__name__)
@@ -187,10 +188,14 @@ def _read_into_store(
     delay = conf.batch_delay()
     events: list[ParsedEvent] = []
     failures: list = []
+    corrupt = None
     try:
         for result in results:
             if type(result) is ParsedEvent:
                 events.append(result)
+            elif result.offset < 0:  # the rest of the body cannot be decompressed
+                corrupt = result
+                break
             else:
                 failures.append(result)
             if len(events) + len(failures) >= limit:
@@ -204,12 +209,23 @@ def _read_into_store(
                     time.sleep(delay)
                 if heartbeat:
                     heartbeat()
+    except SourceReadError as exc:
+        raise ObjectError(
+            StageError.Stage.GET_OBJECT, f"reading {origin.object_key} failed: {exc}"
+        ) from exc
     except DATA_ERRORS as exc:
         raise ObjectError(
             StageError.Stage.PARSE,
             f"cannot read {origin.object_key}: {type(exc).__name__}: {exc} "
             f"(after {events_seen + len(events)} events)",
         ) from exc
+    if corrupt is not None:
+        # keep what was read before the damage (a retry skips it), then fail the object
+        total += _store(source, origin, classifier.log_types, events, failures)
+        raise ObjectError(
+            StageError.Stage.PARSE,
+            f"{origin.object_key}: {corrupt.error} (at line {corrupt.line})",
+        )
     events_seen += len(events)
     failures_seen += len(failures)
     with transaction.atomic():

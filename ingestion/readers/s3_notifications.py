@@ -17,12 +17,19 @@ from ingestion.models import StageError
 from ingestion.notifications import NotANotification, ObjectRef, dedupe, parse_s3_notification
 from sources.models import Source
 
-from .sqs_common import Message, VisibilityHeartbeat, delete, postpone, receive_rounds
+from .sqs_common import Message, VisibilityHeartbeat, delete, postpone, receive_for
 
 log = logging.getLogger(__name__)
 
 
-def receive(source: Source, handle, *, rounds: int | None = None, wait: int | None = None) -> int:
+def receive(
+    source: Source,
+    handle,
+    *,
+    seconds: float | None = None,
+    until_empty: bool = False,
+    wait: int | None = None,
+) -> int:
     """Receive notification messages and hand each to `handle(source_id, queue_url, message)`."""
     queue_url = source.config.get("queue_url") or ""
     if not queue_url:
@@ -31,10 +38,11 @@ def receive(source: Source, handle, *, rounds: int | None = None, wait: int | No
     client = sqs_client(source, queue_url)
     count = 0
     try:
-        for batch in receive_rounds(
+        for batch in receive_for(
             client,
             queue_url,
-            rounds=rounds or conf.receive_rounds(),
+            seconds=conf.poll_seconds() if seconds is None else seconds,
+            until_empty=until_empty,
             wait=conf.wait_seconds() if wait is None else wait,
         ):
             for message in batch:

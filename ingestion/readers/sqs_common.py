@@ -44,13 +44,18 @@ def receive_batch(client: Any, queue_url: str, *, wait: int) -> list[Message]:
     ]
 
 
-def receive_rounds(client: Any, queue_url: str, *, rounds: int, wait: int):
-    """Batches of messages; stops after `rounds` receives or the first empty one."""
-    for _ in range(rounds):
-        batch = receive_batch(client, queue_url, wait=wait)
-        if not batch:
+def receive_for(client: Any, queue_url: str, *, seconds: float, wait: int, until_empty: bool):
+    """Batches of messages, long polling for up to `seconds` (or until the first empty receive)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
             return
-        yield batch
+        batch = receive_batch(client, queue_url, wait=min(wait, int(remaining)))
+        if batch:
+            yield batch
+        elif until_empty:
+            return
 
 
 def delete(client: Any, queue_url: str, receipt_handles: list[str]) -> None:

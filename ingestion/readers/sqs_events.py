@@ -15,19 +15,27 @@ from ingestion.models import StageError
 from ingestion.notifications import unwrap_sns
 from sources.models import Source
 
-from .sqs_common import delete, receive_rounds
+from .sqs_common import delete, receive_for
 
 
-def receive(source: Source, handle, *, rounds: int | None = None, wait: int | None = None) -> int:
+def receive(
+    source: Source,
+    handle,
+    *,
+    seconds: float | None = None,
+    until_empty: bool = False,
+    wait: int | None = None,
+) -> int:
     """Receive batches of messages and hand each batch to `handle(source_id, queue_url, [msgs])`."""
     queue_url = source.config.get("queue_url") or ""
     client = sqs_client(source, queue_url)
     count = 0
     try:
-        for batch in receive_rounds(
+        for batch in receive_for(
             client,
             queue_url,
-            rounds=rounds or conf.receive_rounds(),
+            seconds=conf.poll_seconds() if seconds is None else seconds,
+            until_empty=until_empty,
             wait=conf.wait_seconds() if wait is None else wait,
         ):
             handle(source.pk, queue_url, [m.as_dict() for m in batch])

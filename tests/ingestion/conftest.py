@@ -23,7 +23,7 @@ BUCKET = "teleport-audit"
 # Short waits and backoffs so end-to-end tests take seconds; production keeps the defaults.
 WORKER_ENV = {
     "SLUICE_SQS_WAIT_SECONDS": "1",
-    "SLUICE_SQS_RECEIVE_ROUNDS": "3",
+    "SLUICE_SQS_POLL_SECONDS": "2",
     "SLUICE_SQS_VISIBILITY_SECONDS": "6",
     "SLUICE_INGEST_RETRY_BASE_SECONDS": "0",
     "SLUICE_INGEST_MAX_ATTEMPTS": "2",
