@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from parsers.codegen import MISFIT, compile_plan
 from parsers.indicators import Accumulator, collect, compile_scanners, finish, ip_version
 from parsers.schema import Field, Schema, Validation
 from parsers.timestamps import ZERO_TIME, compile_time_formats, format_utc
@@ -28,8 +29,8 @@ UTC = UTC
 INVALID = object()  # sentinel: the value does not fit the column
 ABSENT = object()  # sentinel: the value means "unset" (null, Go zero time)
 
-_INT_TEXT = re.compile(r"\s*[-+]?\d+\s*")
-_FLOAT_TEXT = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*")
+_INT_TEXT = re.compile(r"\s*[-+]?\d+\s*", re.ASCII)
+_FLOAT_TEXT = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*", re.ASCII)
 _INT_RANGES = {
     "smallint": (-(2**15), 2**15 - 1),
     "int": (-(2**31), 2**31 - 1),
@@ -373,6 +374,9 @@ def _build_table(fields: tuple[Field, ...]) -> dict[str, Entry]:
     return table
 
 
+_orjson_loads = orjson.loads
+
+
 def _loads(raw: bytes | str) -> Any:
     """orjson, falling back to the stdlib only for integers beyond 64 bits (kept as text)."""
     try:
@@ -521,14 +525,24 @@ _MAX_PLANS = 4096
 class Parser:
     """A schema compiled once; `parse` turns one raw line into an event or a failure."""
 
-    __slots__ = ("_origin", "_plans", "_required", "_row_prefix", "_table", "log_type", "schema")
+    __slots__ = (
+        "_origin",
+        "_plans",
+        "_required",
+        "_row_prefix",
+        "_row_state",
+        "_table",
+        "log_type",
+        "schema",
+    )
 
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
         self.log_type = schema.name
         self._table = _build_table(schema.fields)
         self._required = tuple((f.name, f.column) for f in schema.fields if f.required)
-        self._plans: dict[tuple[str, ...], _Plan] = {}
+        self._plans: dict[tuple[str, ...], Callable[..., Any]] = {}
+        self._row_state: list[Any] = [None, ""]  # last origin and its row id prefix
         self._origin: Origin | None = None
         self._row_prefix = ""
 
@@ -546,14 +560,24 @@ class Parser:
     ) -> ParsedEvent | ParseFailure:
         """Parse one JSON line. Never raises."""
         try:
-            obj = _loads(raw)
-        except (ValueError, TypeError, RecursionError) as exc:
+            obj = _orjson_loads(raw)
+        except orjson.JSONDecodeError:
+            try:
+                obj = _loads(raw)
+            except (ValueError, TypeError, RecursionError) as exc:
+                return ParseFailure(line, offset, f"invalid JSON: {exc}", _as_bytes(raw))
+        except TypeError as exc:
             return ParseFailure(line, offset, f"invalid JSON: {exc}", _as_bytes(raw))
         if type(obj) is not dict:
             return ParseFailure(
                 line, offset, f"expected a JSON object, got {_describe_json(obj)}", _as_bytes(raw)
             )
         try:
+            build = self._plans.get(tuple(obj))
+            if build is not None:  # the usual case: a shape seen before
+                result = build(obj, raw, origin, line, offset, parse_time)
+                if result is not MISFIT:
+                    return result
             return self._build(obj, raw, origin, line, offset, parse_time)
         except Exception as exc:  # a bug must not lose the line: keep it as a failure
             return _internal_failure(exc, raw, line, offset)
@@ -586,65 +610,27 @@ class Parser:
     ) -> ParsedEvent | ParseFailure:
         """Normalize one decoded object in place (it becomes the fields), using its shape's plan."""
         shape = tuple(obj)
-        plan = self._plans.get(shape)
-        if plan is None:
-            if len(self._plans) >= _MAX_PLANS:  # hostile or very varied input: start over
-                self._plans.clear()
-            plan = self._plans[shape] = _Plan(self._table, shape)
-        if not plan.fits(obj):
+        build = self._plans.get(shape)
+        if build is None:
+            build = self._compile_shape(shape, frozenset())
+        result = build(obj, raw, origin, line, offset, parse_time)
+        if result is MISFIT:
             # Quirks repeat per event type: coerce the offending keys one by one from now on.
-            plan = _Plan(self._table, shape, plan.demoted | plan.misfits(obj, self._table))
-            self._plans[shape] = plan
-        extra: dict[str, Any] = {}
-        for key in plan.unknown:
-            extra[key] = obj.pop(key)
-        for key, column in plan.renames:
-            obj[column] = obj.pop(key)
-        acc: Accumulator = {}
-        warnings = 0
-        event_time = None
-        event_rank = 1 << 30
-        for key, column, entry in plan.others:
-            value = obj.pop(key) if key != column else obj[key]
-            if value is None:
-                obj.pop(key, None)
-                continue
-            kind = entry[0]
-            if kind == _TIMESTAMP:
-                parse, rank = entry[3]
-                result = parse(value)
-                if result is None:
-                    coerced = INVALID
-                elif result is ZERO_TIME:
-                    coerced = ABSENT
-                else:
-                    coerced = result[0]
-                    if rank is not None and rank < event_rank:
-                        event_rank = rank
-                        event_time = result[1]
-            elif kind == _STRING and type(value) is str:
-                coerced = value
-            else:
-                coerced = entry[2](value, acc)
-            if coerced is INVALID:
-                obj.pop(key, None)
-                extra[key] = value
-                warnings += 1
-            elif coerced is ABSENT:
-                obj.pop(key, None)
-            else:
-                obj[column] = coerced
-        for column, scan in plan.scans:
-            for found, value in scan(obj[column]):
-                values = acc.get(found)
-                if values is None:
-                    acc[found] = [value]
-                else:
-                    values.append(value)
-        for name, column in self._required:
-            if column not in obj:
-                return self._required_failure(name, extra, raw, line, offset)
-        return self._event(origin, line, parse_time, event_time, obj, extra, acc, warnings)
+            plan = build.plan
+            build = self._compile_shape(shape, plan.demoted | plan.misfits(obj, self._table))
+            result = build(obj, raw, origin, line, offset, parse_time)
+            if result is MISFIT:  # pragma: no cover - misfits() names every offending key
+                return self._build_generic(obj, raw, origin, line, offset, parse_time)
+        return result
+
+    def _compile_shape(self, shape: tuple[str, ...], demoted: frozenset[str]) -> Callable[..., Any]:
+        if len(self._plans) >= _MAX_PLANS:  # hostile or very varied input: start over
+            self._plans.clear()
+        plan = _Plan(self._table, shape, demoted)
+        build = compile_plan(plan, self, shape)
+        build.plan = plan
+        self._plans[shape] = build
+        return build
 
     def _build_generic(
         self,

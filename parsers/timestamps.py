@@ -18,9 +18,10 @@ ZERO_TIME = object()  # sentinel: Go's zero time 0001-01-01T00:00:00Z means "uns
 _ZERO_TEXT = "0001-01-01T00:00:00.000000Z"
 
 _RFC3339 = re.compile(
-    r"(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-]\d{2}:\d{2}))"
+    r"(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-]\d{2}:\d{2}))",
+    re.ASCII,
 )
-_UNIX_TEXT = re.compile(r"\s*-?\d+(?:\.\d+)?\s*")
+_UNIX_TEXT = re.compile(r"\s*-?\d+(?:\.\d+)?\s*", re.ASCII)
 _UNIX_DIVISOR = {"unix": 1, "unix_ms": 1_000, "unix_us": 1_000_000, "unix_ns": 1_000_000_000}
 _fromisoformat = datetime.fromisoformat
 
@@ -35,19 +36,33 @@ def format_utc(dt: datetime) -> str:
     return dt.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
-_recent: dict[str, object] = {}  # session_start/stop repeat earlier times: remember a few
-
-
 def parse_rfc3339(value: object) -> Parsed | object | None:
+    """RFC3339 with 0-9 fractional digits and Z or an offset, normalized to UTC."""
     if type(value) is not str:
         return None
-    result = _recent.get(value)
-    if result is None:
-        result = _parse_rfc3339(value)
-        if len(_recent) >= 4096:
-            _recent.clear()
-        _recent[value] = result
-    return result
+    # Fast paths for what Teleport writes (Z with 0, 3, 6 or 9 digits): string slicing, with
+    # fromisoformat checking the digits; anything else goes through the full pattern.
+    n = len(value)
+    if n < 20 or value[10] != "T" or value[-1] != "Z" or not value[4] == value[7] == "-":
+        return _parse_rfc3339(value)
+    if n == 24 and value[19] == ".":
+        text = value[:23] + "000Z"
+    elif n == 20:
+        text = value[:19] + ".000000Z"
+    elif n == 30 and value[19] == "." and value[26:29].isdigit() and value[26:29].isascii():
+        text = value[:26] + "Z"
+    elif n == 27 and value[19] == ".":
+        text = value
+    else:
+        return _parse_rfc3339(value)
+    if value[13] != ":" or value[16] != ":":
+        return None
+    if text == _ZERO_TEXT:
+        return ZERO_TIME
+    try:
+        return text, _fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def _parse_rfc3339(value: str) -> Parsed | object | None:

@@ -69,6 +69,7 @@ def test_integer_columns_take_integers_numeric_strings_and_integral_floats(
         ("count", "1.5"),
         ("count", "12abc"),
         ("count", "1_000"),
+        ("count", "\u0663"),
         ("count", True),
         ("count", [1]),
         ("count", {"n": 1}),
