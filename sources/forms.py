@@ -105,6 +105,10 @@ class SourceSettingsForm(forms.Form):
     def __init__(self, *args, instance: Source | None = None, **kwargs):
         self.instance = instance
         super().__init__(*args, **kwargs)
+        for name in self.CONDITIONAL:
+            self.fields[name].conditional = True  # required or not depending on other choices
+
+    CONDITIONAL: tuple[str, ...] = ("envelope",)
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
@@ -197,6 +201,7 @@ class S3SourceForm(SourceSettingsForm):
         label="Listing interval (minutes)", min_value=1, max_value=1440, initial=5, required=False
     )
 
+    CONDITIONAL = ("envelope", "queue_url", "list_interval_minutes")
     field_order = [
         "name", "account_id", "bucket", "region", "kms_key_arn", "role_arn",
         "stream_type", "envelope", "discovery", "queue_url", "list_interval_minutes",
@@ -297,6 +302,7 @@ class SqsSourceForm(SourceSettingsForm):
         help_text="One ARN per line, e.g. an SNS topic or S3 bucket (aws:SourceArn condition).",
     )
 
+    CONDITIONAL = ("envelope", "queue_url", "queue_name")
     field_order = [
         "name", "log_types", "queue_mode", "queue_url", "queue_name", "region", "role_arn",
         "stream_type", "envelope", "allowed_principal_arns", "allowed_source_arns",

@@ -118,6 +118,7 @@ def new_configure(request: HttpRequest, log_type: str, transport: str) -> HttpRe
             except QueueCreationError as exc:
                 form.add_error("queue_name", str(exc))
             else:
+                # A changed draft drops its verification run: that run checked other settings.
                 draft = {
                     "log_type": lt.name,
                     "transport": tr.key,
