@@ -168,18 +168,43 @@ class _ZstdReader:
 
 
 class _Checked:
-    """A decompressing reader whose data errors become DecompressionError."""
+    """A decompressing reader whose data errors become DecompressionError.
+
+    Reads in small steps so that everything decompressed before the error is returned first;
+    the error comes with the next read.
+    """
+
+    STEP = 1 << 16
 
     def __init__(self, reader: Any) -> None:
         self._reader = reader
+        self._error: DecompressionError | None = None
 
     def read(self, size: int = -1) -> bytes:
-        try:
-            return self._reader.read(size)
-        except (SourceReadError, DecompressionError):
-            raise
-        except Exception as exc:  # zlib.error, EOFError, OSError, zstd.ZstdError...
-            raise DecompressionError(f"{type(exc).__name__}: {exc}") from exc
+        if self._error is not None:
+            raise self._error
+        parts: list[bytes] = []
+        wanted = size if size is not None and size >= 0 else 1 << 62
+        while wanted > 0:
+            try:
+                data = self._reader.read(min(wanted, self.STEP))
+            except (SourceReadError, DecompressionError) as exc:
+                if isinstance(exc, SourceReadError) or not parts:
+                    raise
+                self._error = exc
+                break
+            except Exception as exc:  # zlib.error, EOFError, OSError, zstd.ZstdError...
+                error = DecompressionError(f"{type(exc).__name__}: {exc}")
+                error.__cause__ = exc
+                if not parts:
+                    raise error from exc
+                self._error = error
+                break
+            if not data:
+                break
+            parts.append(data)
+            wanted -= len(data)
+        return b"".join(parts)
 
     def close(self) -> None:
         self._reader.close()
