@@ -1,0 +1,349 @@
+"""Ingestion benchmark: `python bench/ingest.py [--events N] [--objects M] [--freshness K]`.
+
+End to end on this machine: N generated Teleport events in M gzip objects are put into a local S3
+(moto server over HTTP); a listing pass hands them to a Celery worker with two processes, which
+stream, parse and COPY them into PostgreSQL. Printed beside it, from the same run: a bare `COPY`
+of the same normalized rows into the same table (the limit), and the ratio. Then freshness with
+S3 notifications and celery beat: PutObject → events committed (searchable), p50/p95 over K
+objects. Peak RSS of the worker processes is read from /proc (VmHWM).
+
+Needs PostgreSQL and Redis (defaults: 127.0.0.1; database sluice_ingest_bench is recreated).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise SystemExit(f"timed out waiting for {what}")
+
+
+def recreate_database(admin_url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def setup_environment(args) -> dict[str, subprocess.Popen]:
+    """Env for this process and the worker subprocesses, and a moto server."""
+    var = ROOT / "var" / "bench-ingest"
+    var.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    os.environ.update(
+        DEBUG="1",
+        SLUICE_VAR_DIR=str(var),
+        DATABASE_URL=f"{args.pg}/{args.database}",
+        REDIS_URL=args.redis_url,
+        AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}",
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",  # noqa: S106 - moto only
+        AWS_DEFAULT_REGION="us-east-1",
+        DJANGO_SETTINGS_MODULE="console.settings",
+        SLUICE_SQS_WAIT_SECONDS="5",
+    )
+    moto = subprocess.Popen(
+        [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    import requests
+
+    def answers() -> bool:
+        try:
+            return requests.get(f"http://127.0.0.1:{port}/moto-api/", timeout=1).ok
+        except requests.RequestException:
+            return False
+
+    wait_for(answers, 30, "moto server")
+    return {"moto": moto}
+
+
+def start(cmd: list[str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        cmd, cwd=ROOT, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def children_peak_rss_mb(pid: int) -> float:
+    peak = 0
+    try:
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    for kid in kids:
+        for row in Path(f"/proc/{kid}/status").read_text().splitlines():
+            if row.startswith("VmHWM:"):
+                peak = max(peak, int(row.split()[1]))
+    return peak / 1024
+
+
+def upload(s3, bucket: str, objects: list[tuple[str, bytes]]) -> None:
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda kv: s3.put_object(Bucket=bucket, Key=kv[0], Body=kv[1]), objects))
+
+
+def bare_copy_rate(runs: int) -> tuple[float, int]:
+    """Rows/s of one COPY of the stored rows back into the emptied events table (median)."""
+    from django.db import connection
+
+    from events.store import EVENT_COLUMNS
+
+    columns = ", ".join(EVENT_COLUMNS)
+    buffer = io.BytesIO()
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY (SELECT {columns} FROM events_event) TO STDOUT") as copy:
+            for chunk in copy:
+                buffer.write(chunk)
+        rows = cursor.execute("SELECT count(*) FROM events_event").fetchone()[0]
+    data = buffer.getvalue()
+    rates = []
+    for _ in range(runs):
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE events_event")
+            started = time.perf_counter()
+            with cursor.cursor.copy(f"COPY events_event ({columns}) FROM STDIN") as copy:
+                for start in range(0, len(data), 1 << 20):
+                    copy.write(data[start : start + (1 << 20)])
+            rates.append(rows / (time.perf_counter() - started))
+    return statistics.median(rates), rows
+
+
+def main() -> int:
+    cli = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    cli.add_argument("--events", type=int, default=1_000_000)
+    cli.add_argument("--objects", type=int, default=100)
+    cli.add_argument("--freshness", type=int, default=20, help="objects for the freshness figure")
+    cli.add_argument("--copy-runs", type=int, default=3)
+    cli.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
+    cli.add_argument("--database", default="sluice_ingest_bench")
+    cli.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
+    args = cli.parse_args()
+
+    recreate_database(f"{args.pg}/postgres", args.database)
+    services = setup_environment(args)
+    log = ROOT / "var" / "bench-ingest" / "bench.log"
+    try:
+        return run(args, services, log)
+    finally:
+        for name, proc in services.items():
+            if name == "moto":
+                proc.terminate()
+                proc.wait(timeout=10)
+            else:
+                stop(proc)
+
+
+def run(args, services, log: Path) -> int:
+    import django
+
+    django.setup()
+    import redis
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    redis.Redis.from_url(args.redis_url).flushdb()
+
+    from console.celery import app
+    from events.models import Event
+    from ingestion.models import ObjectLedger
+    from ingestion.tasks import list_source
+    from parsers.generate import generate_objects
+    from sources import aws
+    from sources.models import Source
+
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket="bench-listing")
+    per_object = max(1, args.events // args.objects)
+    started = time.perf_counter()
+    objects = list(
+        generate_objects(
+            args.events,
+            seed=1,
+            events_per_object=per_object,
+            start=datetime(2026, 11, 1, tzinfo=UTC),
+            span=timedelta(minutes=59),
+        )
+    )
+    gz_bytes = sum(len(body) for _, body in objects)
+    upload(s3, "bench-listing", objects)
+    print(
+        f"generated and uploaded {args.events:,} events in {len(objects)} gzip objects "
+        f"({gz_bytes / 1e6:.0f} MB) in {time.perf_counter() - started:.1f} s"
+    )
+    source = Source.objects.create(
+        name="bench-listing",
+        transport="s3",
+        log_types=["Gravitational.TeleportAudit"],
+        config={
+            "bucket": "bench-listing",
+            "region": "us-east-1",
+            "prefixes": [{"prefix": "teleport/", "log_types": [], "exclude": []}],
+            "discovery": "listing",
+            "list_interval_minutes": 60,
+        },
+    )
+    worker = start(
+        [
+            str(BIN / "celery"),
+            "-A",
+            "console",
+            "worker",
+            "--pool=prefork",
+            "--concurrency=2",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        log,
+    )
+    services["worker"] = worker
+    wait_for(lambda: app.control.ping(timeout=0.5), 60, "celery worker")
+
+    started = time.perf_counter()
+    list_source.delay(source.pk)
+    wait_for(
+        lambda: ObjectLedger.objects.filter(source=source, status="done").count() >= len(objects),
+        3600,
+        "every object to be ingested",
+        interval=0.2,
+    )
+    elapsed = time.perf_counter() - started
+    stored = Event.objects.count()
+    rss = children_peak_rss_mb(worker.pid)
+    rate = stored / elapsed
+    print(
+        f"ingest (S3 listing → 2 worker processes → PostgreSQL): {stored:,} events in "
+        f"{elapsed:.1f} s = {rate:,.0f} events/s"
+    )
+    if stored != args.events:
+        print(f"  WARNING: expected {args.events:,} events, found {stored:,}")
+    print(f"peak worker RSS (VmHWM): {rss:.0f} MB")
+
+    freshness = measure_freshness(args.freshness, s3, log, services)
+
+    copy_rate, rows = bare_copy_rate(args.copy_runs)
+    print(f"bare COPY of the same {rows:,} rows into events_event: {copy_rate:,.0f} rows/s")
+    print(f"ratio ingest / bare COPY: {rate / copy_rate:.2f}x")
+    if freshness:
+        print(
+            f"freshness (PutObject → committed, notifications, {len(freshness)} objects): "
+            f"p50 {statistics.median(freshness):.2f} s, "
+            f"p95 {statistics.quantiles(freshness, n=20)[-1]:.2f} s, max {max(freshness):.2f} s"
+        )
+    return 0
+
+
+def measure_freshness(count: int, s3, log: Path, services) -> list[float]:
+    if count <= 0:
+        return []
+    from ingestion.locks import connection as redis_connection
+    from ingestion.models import ObjectLedger
+    from parsers.generate import generate_objects
+    from sources import aws
+    from sources.models import Source
+
+    sqs = aws.client("sqs")
+    s3.create_bucket(Bucket="bench-notify")
+    queue_url = sqs.create_queue(QueueName="bench-notify")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    s3.put_bucket_notification_configuration(
+        Bucket="bench-notify",
+        NotificationConfiguration={
+            "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]
+        },
+    )
+    source = Source.objects.create(
+        name="bench-notify",
+        transport="s3",
+        log_types=["Gravitational.TeleportAudit"],
+        config={
+            "bucket": "bench-notify",
+            "region": "us-east-1",
+            "prefixes": [{"prefix": "teleport/", "log_types": [], "exclude": []}],
+            "discovery": "notifications",
+            "queue_url": queue_url,
+        },
+    )
+    beat_dir = ROOT / "var" / "bench-ingest"
+    services["beat"] = start(
+        [
+            str(BIN / "celery"),
+            "-A",
+            "console",
+            "beat",
+            "--loglevel=WARNING",
+            "-s",
+            str(beat_dir / "beat-schedule"),
+        ],
+        log,
+    )
+    lock = f"sluice:lock:poll:{source.pk}"
+    wait_for(lambda: redis_connection().exists(lock), 60, "the notification receiver to start")
+    objects = list(
+        generate_objects(
+            count * 1000,
+            seed=2,
+            events_per_object=1000,
+            start=datetime(2026, 11, 2, tzinfo=UTC),
+            span=timedelta(minutes=59),
+        )
+    )
+    put_at = {}
+    for key, body in objects:
+        put_at[key] = time.time()
+        s3.put_object(Bucket="bench-notify", Key=key, Body=body)
+        time.sleep(0.5)
+    wait_for(
+        lambda: ObjectLedger.objects.filter(source=source, status="done").count() >= len(objects),
+        120,
+        "notified objects to be ingested",
+    )
+    rows = ObjectLedger.objects.filter(source=source).values_list("key", "finished_at")
+    return [finished.timestamp() - put_at[key] for key, finished in rows]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
