@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from django.db.models import BooleanField, Expression, F, Func, Q, TextField, Value
-from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models.fields.json import KeyTextTransform, KeyTransform, compile_json_path
 from django.db.models.functions import Cast
 from django.db.models.lookups import Lookup
 
@@ -87,10 +87,14 @@ class IsJSONNumber(Func):
     output_field = BooleanField()
 
     def as_sql(self, compiler, connection, **extra):
-        inner, params = compiler.compile(self.source_expressions[0])
+        key = self.source_expressions[0]
         if connection.vendor == "postgresql":
+            inner, params = compiler.compile(key)
             return f"COALESCE(jsonb_typeof({inner}) = 'number', false)", params
-        return f"COALESCE(json_type({inner}) IN ('integer', 'real'), 0)", params
+        # SQLite: json_type(column, path); JSON_EXTRACT would already have unwrapped the value.
+        lhs, params, keys = key.preprocess_lhs(compiler, connection)
+        path = compile_json_path(keys)
+        return f"COALESCE(json_type({lhs}, %s) IN ('integer', 'real'), 0)", [*params, path]
 
 
 def like_pattern(parts: tuple[str, ...], *, anchored: bool = True) -> str:

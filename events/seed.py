@@ -229,36 +229,30 @@ def _copy_in_parallel(chunks: list[Chunk], workers: int, progress: Callable[[int
 
 
 def seed_sqlite(chunks: list[Chunk], progress: Callable[[int], None], batch: int = 5000) -> int:
-    from events.models import Event
+    """Other databases: the ingestion writer (events.store.write_batch), in batches."""
+    from events.store import write_batch
 
     total = 0
-    pending: list[Event] = []
     for chunk in chunks:
+        pending: list[ParsedEvent] = []
         for event in parsed_events(chunk):
-            pending.append(
-                Event(
-                    p_row_id=event.row_id,
-                    p_log_type=event.log_type,
-                    source_id=chunk.source_id,
-                    p_event_time=event.event_time,
-                    p_parse_time=event.parse_time,
-                    fields=event.fields,
-                    p_extra=event.extra,
-                    object_key=chunk.object_key,
-                    line=event.line,
-                    **{column: event.indicators.get(column, []) for column in INDICATOR_COLUMNS},
-                )
-            )
+            pending.append(event)
             if len(pending) >= batch:
-                Event.objects.bulk_create(pending)
-                total += len(pending)
+                total += _write(write_batch, pending, chunk)
                 pending = []
                 progress(total)
-    if pending:
-        Event.objects.bulk_create(pending)
-        total += len(pending)
+        total += _write(write_batch, pending, chunk)
         progress(total)
     return total
+
+
+def _write(write_batch: Callable[..., Any], events: list[ParsedEvent], chunk: Chunk) -> int:
+    if not events:
+        return 0
+    result = write_batch(
+        events, [], source_id=chunk.source_id, object_key=chunk.object_key, object_version=""
+    )
+    return result.inserted
 
 
 def seed_events(

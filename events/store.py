@@ -113,24 +113,7 @@ def _copy_events_postgresql(
         )
         cursor.execute(f"TRUNCATE {_STAGE_TABLE}")
         with cursor.cursor.copy(f"COPY {_STAGE_TABLE} ({columns}) FROM STDIN") as copy:
-            write_row = copy.write_row
-            for event in events:
-                indicators = event.indicators
-                write_row(
-                    (
-                        event.row_id,
-                        event.log_type,
-                        source_id,
-                        event.event_time,
-                        event.parse_time,
-                        _dumps(event.fields),
-                        _dumps(event.extra or {}),
-                        object_key,
-                        object_version,
-                        event.line,
-                        *[indicators.get(column) or [] for column in INDICATOR_COLUMNS],
-                    )
-                )
+            copy.write(_copy_text(events, source_id, object_key, object_version))
         cursor.execute(
             f"WITH inserted AS (INSERT INTO {table} ({columns}) "  # noqa: S608 - constant names
             f"SELECT DISTINCT ON (p_row_id) {columns} FROM {_STAGE_TABLE} "
@@ -140,6 +123,70 @@ def _copy_events_postgresql(
         by_log_type = Counter(dict(cursor.fetchall()))
     inserted = sum(by_log_type.values())
     return WriteResult(inserted, len(events) - inserted, 0, by_log_type)
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _jsonb_text(value: object) -> str:
+    """JSON text jsonb accepts: it refuses the NUL escape, so a NUL stays visible as text."""
+    text = _dumps(value)
+    return text.replace("\\u0000", "\\\\u0000") if "\\u0000" in text else text
+
+
+def _copy_field(text: str) -> str:
+    """A value in COPY's text format (backslash, tab, newline and CR escaped)."""
+    return text.translate(_COPY_ESCAPES)
+
+
+def _array_literal(values: list[str]) -> str:
+    """A PostgreSQL text[] literal: every element quoted, quotes and backslashes escaped."""
+    if not values:
+        return "{}"
+    quoted = ('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+    return "{" + ",".join(quoted) + "}"
+
+
+def _copy_text(
+    events: list[ParsedEvent], source_id: int | None, object_key: str, object_version: str
+) -> bytes:
+    """The batch in COPY text format, built in one go (much faster than a row at a time)."""
+    source = "\\N" if source_id is None else str(source_id)
+    key = _copy_field(object_key)
+    version = _copy_field(object_version)
+    lines = []
+    append = lines.append
+    for event in events:
+        indicators = event.indicators
+        arrays = (
+            "\t".join(
+                _copy_field(_array_literal(indicators.get(c) or [])) for c in INDICATOR_COLUMNS
+            )
+            if indicators
+            else _EMPTY_ARRAYS
+        )
+        append(
+            "\t".join(
+                (
+                    event.row_id,
+                    _copy_field(event.log_type),
+                    source,
+                    event.event_time.isoformat(),
+                    event.parse_time.isoformat(),
+                    _copy_field(_jsonb_text(event.fields)),
+                    _copy_field(_jsonb_text(event.extra)) if event.extra else "{}",
+                    key,
+                    version,
+                    str(event.line),
+                    arrays,
+                )
+            )
+        )
+    append("")
+    return "\n".join(lines).encode("utf-8", "surrogateescape")
+
+
+_EMPTY_ARRAYS = "\t".join(["{}"] * len(INDICATOR_COLUMNS))
 
 
 def _existing_row_ids(row_ids: list[str]) -> set[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import (
     Http404,
@@ -231,12 +231,13 @@ def save_search(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Give the search a name to save it.")
         return redirect(back)
     try:
-        SavedSearch.objects.create(
-            user=request.user,
-            name=name[:120],
-            query_string=query_string,
-            shared=request.POST.get("shared") == "on",
-        )
+        with transaction.atomic():
+            SavedSearch.objects.create(
+                user=request.user,
+                name=name[:120],
+                query_string=query_string,
+                shared=request.POST.get("shared") == "on",
+            )
     except IntegrityError:
         messages.error(request, f"You already have a saved search named “{name}”.")
         return redirect(back)
