@@ -33,6 +33,7 @@ api = NinjaAPI(
     docs_url="/docs",
 )
 api.add_router("/v1/sources", "sources.api.router")
+api.add_router("/v1/events", "events.api.router")
 
 
 def urlpatterns() -> tuple:
