@@ -74,13 +74,18 @@ def compile_plan(plan: _Plan, parser: Parser, shape: tuple[str, ...]) -> Callabl
     emit("    event_rank = 1 << 30")
 
     # 3. columns needing real work
+    ranks = [e[3][1] for _, _, e in plan.others if e[0] == p._TIMESTAMP and e[3][1] is not None]
+    env["single_event_time"] = len(ranks) <= 1
     for index, (key, column, entry) in enumerate(plan.others):
         _emit_other(emit, env, index, key, column, entry)
 
     # 4. indicators of typed string columns
     for index, (column, scan) in enumerate(plan.scans):
         env[f"scan{index}"] = scan
-        emit(f"    for found, value in scan{index}(obj[{column!r}]):")
+        env[f"memo{index}"] = scan.memo.get
+        emit(f"    text = obj[{column!r}]")
+        emit(f"    pairs = memo{index}(text)")
+        emit(f"    for found, value in pairs if pairs is not None else scan{index}(text):")
         emit("        values = acc.get(found)")
         emit("        if values is None:")
         emit("            acc[found] = [value]")
@@ -99,13 +104,14 @@ def compile_plan(plan: _Plan, parser: Parser, shape: tuple[str, ...]) -> Callabl
             emit(f"        return fail_required({name!r}, extra, raw, line, offset)")
 
     # 6. the event
-    emit("    if origin is not state[0]:")
-    emit("        state[0] = origin")
-    emit("        state[1] = row_prefix(origin)")
+    # (origin, prefix) is read and replaced as one tuple: safe when threads share the parser
+    emit("    last = state[0]")
+    emit("    if last[0] is not origin:")
+    emit("        last = state[0] = (origin, row_prefix(origin))")
     emit("    if parse_time is None:")
     emit("        parse_time = now(UTC)")
     emit("    return ParsedEvent(")
-    emit("        state[1] + format(line, '08x')")
+    emit("        last[1] + format(line, '08x')")
     emit("        if 0 <= line < 0x100000000 else row_id(origin, line),")
     emit("        LOG_TYPE, event_time or parse_time, parse_time, obj, extra,")
     emit("        finish(acc) if acc else acc, warnings, line)")
@@ -139,7 +145,9 @@ def _emit_other(
         emit(f"            obj.pop({key!r}, None)")
         emit("        else:")
         emit(f"            obj[{column!r}] = result[0]")
-        if rank is not None:
+        if rank is not None and env["single_event_time"]:
+            emit("            event_time = result[1]")
+        elif rank is not None:
             emit(f"            if event_rank > {rank}:")
             emit(f"                event_rank = {rank}")
             emit("                event_time = result[1]")

@@ -161,6 +161,7 @@ def compile_scanners(names: tuple[str, ...]) -> Scanner | None:
             memo[value] = found
         return found
 
+    scan.memo = memo  # type: ignore[attr-defined]  # generated code looks values up directly
     return scan
 
 

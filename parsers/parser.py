@@ -526,10 +526,8 @@ class Parser:
     """A schema compiled once; `parse` turns one raw line into an event or a failure."""
 
     __slots__ = (
-        "_origin",
         "_plans",
         "_required",
-        "_row_prefix",
         "_row_state",
         "_table",
         "log_type",
@@ -542,9 +540,7 @@ class Parser:
         self._table = _build_table(schema.fields)
         self._required = tuple((f.name, f.column) for f in schema.fields if f.required)
         self._plans: dict[tuple[str, ...], Callable[..., Any]] = {}
-        self._row_state: list[Any] = [None, ""]  # last origin and its row id prefix
-        self._origin: Origin | None = None
-        self._row_prefix = ""
+        self._row_state: list[Any] = [(None, "")]  # (last origin, its row id prefix)
 
     def __repr__(self) -> str:
         return f"<Parser {self.log_type}>"
@@ -690,15 +686,13 @@ class Parser:
         acc: Accumulator,
         warnings: int,
     ) -> ParsedEvent:
-        if origin is not self._origin:
-            self._origin = origin
-            self._row_prefix = _row_prefix(origin)
+        last = self._row_state[0]
+        if last[0] is not origin:
+            last = self._row_state[0] = (origin, _row_prefix(origin))
         if parse_time is None:
             parse_time = datetime.now(UTC)
         return ParsedEvent(
-            self._row_prefix + format(line, "08x")
-            if 0 <= line < 0x100000000
-            else _row_id(origin, line),
+            last[1] + format(line, "08x") if 0 <= line < 0x100000000 else _row_id(origin, line),
             self.log_type,
             event_time or parse_time,
             parse_time,
