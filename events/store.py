@@ -11,6 +11,7 @@ harmless: the second time every event counts as a duplicate.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -106,6 +107,9 @@ def _copy_events_postgresql(
         return WriteResult()
     columns = ", ".join(EVENT_COLUMNS)
     table = Event._meta.db_table
+    data = _copy_text(events, source_id, object_key, object_version)
+    if _copied_straight_in(events, data, table, columns):
+        return WriteResult(len(events), 0, 0, Counter(event.log_type for event in events))
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE_TABLE} ON COMMIT DELETE ROWS AS "  # noqa: S608 - constant names
@@ -113,7 +117,7 @@ def _copy_events_postgresql(
         )
         cursor.execute(f"TRUNCATE {_STAGE_TABLE}")
         with cursor.cursor.copy(f"COPY {_STAGE_TABLE} ({columns}) FROM STDIN") as copy:
-            copy.write(_copy_text(events, source_id, object_key, object_version))
+            copy.write(data)
         cursor.execute(
             f"WITH inserted AS (INSERT INTO {table} ({columns}) "  # noqa: S608 - constant names
             f"SELECT DISTINCT ON (p_row_id) {columns} FROM {_STAGE_TABLE} "
@@ -128,10 +132,15 @@ def _copy_events_postgresql(
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _jsonb_text(value: object) -> str:
-    """JSON text jsonb accepts: it refuses the NUL escape, so a NUL stays visible as text."""
+def _jsonb_copy_text(value: object) -> str:
+    """JSON in COPY text form. orjson escapes control characters, so only backslashes need
+    doubling; jsonb refuses the NUL escape, so a NUL is kept visible as the text `\\u0000`."""
     text = _dumps(value)
-    return text.replace("\\u0000", "\\\\u0000") if "\\u0000" in text else text
+    if "\\" not in text:
+        return text
+    if "\\u0000" in text:
+        text = text.replace("\\u0000", "\\\\u0000")
+    return text.replace("\\", "\\\\")
 
 
 def _copy_field(text: str) -> str:
@@ -139,12 +148,16 @@ def _copy_field(text: str) -> str:
     return text.translate(_COPY_ESCAPES)
 
 
+_PLAIN_ELEMENTS = re.compile(r'[^"\\\x00-\x1f]*')
+
+
 def _array_literal(values: list[str]) -> str:
-    """A PostgreSQL text[] literal: every element quoted, quotes and backslashes escaped."""
-    if not values:
-        return "{}"
+    """A PostgreSQL text[] literal in COPY text form: elements quoted, specials escaped."""
+    joined = '","'.join(values)
+    if _PLAIN_ELEMENTS.fullmatch(joined):  # the common case: IPs, names, ids
+        return '{"' + joined + '"}'
     quoted = ('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
-    return "{" + ",".join(quoted) + "}"
+    return _copy_field("{" + ",".join(quoted) + "}")
 
 
 def _copy_text(
@@ -158,13 +171,13 @@ def _copy_text(
     append = lines.append
     for event in events:
         indicators = event.indicators
-        arrays = (
-            "\t".join(
-                _copy_field(_array_literal(indicators.get(c) or [])) for c in INDICATOR_COLUMNS
+        if indicators:
+            arrays = "\t".join(
+                _array_literal(values) if (values := indicators.get(c)) else "{}"
+                for c in INDICATOR_COLUMNS
             )
-            if indicators
-            else _EMPTY_ARRAYS
-        )
+        else:
+            arrays = _EMPTY_ARRAYS
         append(
             "\t".join(
                 (
@@ -173,8 +186,8 @@ def _copy_text(
                     source,
                     event.event_time.isoformat(),
                     event.parse_time.isoformat(),
-                    _copy_field(_jsonb_text(event.fields)),
-                    _copy_field(_jsonb_text(event.extra)) if event.extra else "{}",
+                    _jsonb_copy_text(event.fields),
+                    _jsonb_copy_text(event.extra) if event.extra else "{}",
                     key,
                     version,
                     str(event.line),
@@ -187,6 +200,37 @@ def _copy_text(
 
 
 _EMPTY_ARRAYS = "\t".join(["{}"] * len(INDICATOR_COLUMNS))
+
+
+def _copied_straight_in(events: list[ParsedEvent], data: bytes, table: str, columns: str) -> bool:
+    """The fast path: when none of the batch is stored yet (the usual first read of an object),
+    COPY straight into the events table. A concurrent writer of the same rows makes the COPY
+    fail on the unique row id; the savepoint rolls it back and the caller merges instead."""
+    row_ids = [event.row_id for event in events]
+    if len(set(row_ids)) != len(row_ids):
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {table} WHERE p_row_id = ANY(%s) LIMIT 1",  # noqa: S608 - constant
+            [row_ids],
+        )
+        if cursor.fetchone() is not None:
+            return False
+        try:
+            with (
+                transaction.atomic(),
+                cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+            ):
+                copy.write(data)
+        except psycopg_unique_violation():
+            return False
+    return True
+
+
+def psycopg_unique_violation() -> type[Exception]:
+    from psycopg.errors import UniqueViolation
+
+    return UniqueViolation
 
 
 def _existing_row_ids(row_ids: list[str]) -> set[str]:
