@@ -80,3 +80,29 @@ def test_another_object_version_is_a_different_event(source):
 
     assert result.inserted == 1
     assert Event.objects.count() == 2
+
+
+def test_awkward_text_survives_the_copy_format(source):
+    from datetime import UTC, datetime
+
+    awkward = 'tab\there "quoted" back\\slash\nnew line {braces},comma'
+    event = ParsedEvent(
+        row_id="f" * 32,
+        log_type="Gravitational.TeleportAudit",
+        event_time=datetime(2026, 11, 27, 10, tzinfo=UTC),
+        parse_time=datetime(2026, 11, 27, 10, 1, tzinfo=UTC),
+        fields={"user": awkward, "login": "root"},
+        extra={"note": "back\\slash"},
+        indicators={"p_any_usernames": sorted([awkward, "root"]), "p_any_emails": []},
+        warnings=0,
+        line=1,
+    )
+
+    write_batch([event], [], source_id=source.pk, object_key="odd\tkey", object_version="v\\1")
+
+    stored = Event.objects.get()
+    assert stored.fields["user"] == awkward
+    assert stored.p_extra == {"note": "back\\slash"}
+    assert stored.p_any_usernames == sorted([awkward, "root"])
+    assert (stored.object_key, stored.object_version) == ("odd\tkey", "v\\1")
+    assert Event.objects.filter(p_any_usernames__has=awkward).count() == 1
