@@ -144,3 +144,11 @@ def test_bench_runs_small():
     out = done.stdout.decode()
     assert "baseline orjson.loads" in out
     assert "ratio" in out
+
+
+def test_parse_with_an_invalid_schema_folder_exits_2(tmp_path):
+    (tmp_path / "bad.yml").write_text("schema: My.Log\nfields:\n  - name: n\n    type: integer\n")
+    done = run("parse", "--schemas", str(tmp_path), "--log-type", "My.Log", stdin=b"{}")
+    assert done.returncode == 2
+    (line,) = done.stderr.decode().strip().splitlines()
+    assert line.startswith(f"error: {tmp_path / 'bad.yml'}: fields[0] (n).type: unknown type")
