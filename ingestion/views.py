@@ -1,0 +1,123 @@
+"""The ingestion panel of a source: health per stage, recent and failed objects, failed lines,
+"Retry", "Reprocess failures" and "Backfill from date" with a live progress bar (htmx)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Sum
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from events.models import Failure
+from ingestion import health, tasks
+from ingestion.models import BackfillRun, HourlyStats, ObjectLedger, StageError
+from ingestion.readers import discovery
+from sources.models import Source
+from sources.permissions import can_manage_sources
+
+RECENT = 10
+
+
+def panel_context(source: Source, user: Any) -> dict[str, Any]:
+    """What templates/ingestion/_source_ingestion.html shows for one source."""
+    day_ago = timezone.now() - timedelta(hours=24)
+    totals = HourlyStats.objects.filter(source=source, hour__gte=day_ago).aggregate(
+        events=Sum("events"), bytes=Sum("bytes"), failures=Sum("failures")
+    )
+    events_24h = totals["events"] or 0
+    failures_24h = totals["failures"] or 0
+    errors = {e.stage: e for e in StageError.objects.filter(source=source)}
+    return {
+        "source": source,
+        "discovery": discovery(source),
+        "can_manage": can_manage_sources(user),
+        "stages": [(value, label, errors.get(value)) for value, label in StageError.Stage.choices],
+        "recent_objects": ObjectLedger.objects.filter(source=source)[:RECENT],
+        "failed_objects": tasks.failed_objects(source)[:RECENT],
+        "failures": Failure.objects.filter(source=source)[:RECENT],
+        "failure_count": Failure.objects.filter(source=source).count(),
+        "events_24h": events_24h,
+        "bytes_24h": totals["bytes"] or 0,
+        "failure_rate_24h": (
+            round(100 * failures_24h / (events_24h + failures_24h), 2)
+            if events_24h + failures_24h
+            else 0
+        ),
+        "sparkline": health.sparkline(source.pk),
+        "backfill": BackfillRun.objects.filter(source=source).first(),
+        "today": timezone.now().date().isoformat(),
+    }
+
+
+def source_panel(request: HttpRequest, pk: int) -> HttpResponse:
+    source = get_object_or_404(Source, pk=pk)
+    context = {"ingestion": panel_context(source, request.user), "source": source}
+    template = (
+        "ingestion/_source_ingestion.html" if request.htmx else "ingestion/source_ingestion.html"
+    )
+    return render(request, template, context)
+
+
+def _require_manage(request: HttpRequest) -> None:
+    if not can_manage_sources(request.user):
+        raise PermissionDenied("Only source admins can retry, reprocess or backfill.")
+
+
+def _back_to_panel(request: HttpRequest, source: Source) -> HttpResponse:
+    if request.htmx:
+        return source_panel(request, source.pk)
+    return redirect("ingestion:source", pk=source.pk)
+
+
+@require_POST
+def retry_object(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_manage(request)
+    row = get_object_or_404(ObjectLedger, pk=pk)
+    tasks.retry_object.delay(row.pk)
+    messages.info(request, f"Reading {row.key} again.")
+    return _back_to_panel(request, row.source)
+
+
+@require_POST
+def reprocess(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_manage(request)
+    source = get_object_or_404(Source, pk=pk)
+    tasks.reprocess_failures_task.delay(source.pk)
+    messages.info(
+        request, "Reprocessing failed lines with the current schemas; fixed lines move to events."
+    )
+    return _back_to_panel(request, source)
+
+
+@require_POST
+def start_backfill(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_manage(request)
+    source = get_object_or_404(Source, pk=pk)
+    try:
+        since = datetime.combine(
+            datetime.strptime(request.POST.get("since", ""), "%Y-%m-%d").date(), time(0), UTC
+        )
+    except ValueError:
+        messages.error(request, "Backfill needs a start date (YYYY-MM-DD).")
+        return _back_to_panel(request, source)
+    if source.transport != Source.Transport.S3:
+        messages.error(request, "Backfill lists an S3 bucket; this source reads an SQS queue.")
+        return _back_to_panel(request, source)
+    run = BackfillRun.objects.create(source=source, since=since, created_by=request.user)
+    tasks.run_backfill.delay(run.pk)
+    if request.htmx:
+        return render(request, "ingestion/_backfill_progress.html", {"run": run})
+    return redirect("ingestion:backfill", pk=run.pk)
+
+
+def backfill_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(BackfillRun.objects.select_related("source"), pk=pk)
+    if request.htmx:
+        return render(request, "ingestion/_backfill_progress.html", {"run": run})
+    return render(request, "ingestion/backfill.html", {"run": run, "source": run.source})

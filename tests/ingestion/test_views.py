@@ -1,0 +1,164 @@
+"""The ingestion panel: what a viewer sees, and the admin actions (Retry, Reprocess, Backfill)."""
+
+import gzip
+from datetime import UTC, datetime
+
+import pytest
+from django.utils import timezone
+
+from console.celery import app
+from events.models import Event, Failure
+from ingestion.models import BackfillRun, ObjectLedger, StageError
+from parsers.generate import generate_lines
+from sources import aws as aws_module
+from tests.factories import FailureFactory, SourceFactory
+
+BUCKET = "teleport-backfill"
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def eager_tasks():
+    """Tasks run in the request (these tests are about the views, not the worker)."""
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def bucket_source(db, aws):
+    s3 = aws_module.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    source = SourceFactory(
+        config={
+            "bucket": BUCKET,
+            "region": "us-east-1",
+            "prefixes": [{"prefix": "teleport/", "log_types": [], "exclude": []}],
+            "discovery": "listing",
+        }
+    )
+    return source, s3
+
+
+def lines(count: int, seed: int) -> bytes:
+    return b"\n".join(generate_lines(count, seed)) + b"\n"
+
+
+def test_the_panel_shows_failed_objects_failed_lines_and_stage_errors(viewer_client):
+    source = SourceFactory()
+    ObjectLedger.objects.create(
+        source=source,
+        bucket="b",
+        key="teleport/x.json.gz",
+        version="e1",
+        status="failed",
+        attempts=3,
+        error="AccessDenied: Access Denied (s3://b/teleport/x.json.gz)",
+    )
+    FailureFactory(source=source, raw=b'{"event": "user.lo')
+    StageError.objects.create(
+        source=source, stage="get_object", message="AccessDenied: Access Denied", at=timezone.now()
+    )
+
+    page = viewer_client.get(f"/ingestion/sources/{source.pk}/")
+    partial = viewer_client.get(f"/ingestion/sources/{source.pk}/", **HTMX)
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "<html" in html
+    assert "<html" not in partial.content.decode()
+    assert "teleport/x.json.gz" in html
+    assert "AccessDenied: Access Denied" in html
+    assert "{&quot;event&quot;: &quot;user.lo" in html
+    assert "Retry" not in html
+    assert "Reprocess failures" not in html
+
+
+def test_a_viewer_cannot_retry_reprocess_or_backfill(viewer_client):
+    source = SourceFactory()
+    row = ObjectLedger.objects.create(source=source, bucket="b", key="k", version="v")
+
+    assert viewer_client.post(f"/ingestion/objects/{row.pk}/retry/").status_code == 403
+    assert viewer_client.post(f"/ingestion/sources/{source.pk}/reprocess/").status_code == 403
+    assert viewer_client.post(f"/ingestion/sources/{source.pk}/backfill/").status_code == 403
+
+
+def test_backfill_from_date_reads_the_bucket_and_reports_progress(
+    admin_client, bucket_source, eager_tasks
+):
+    source, s3 = bucket_source
+    for hour, count in ((1, 20), (2, 30), (3, 10)):
+        key = f"teleport/2026/11/27/{hour:02}/part.json.gz"
+        s3.put_object(Bucket=BUCKET, Key=key, Body=gzip.compress(lines(count, hour)))
+
+    started = admin_client.post(
+        f"/ingestion/sources/{source.pk}/backfill/", {"since": "2026-01-01"}, **HTMX
+    )
+
+    run = BackfillRun.objects.get()
+    assert started.status_code == 200
+    assert 'id="backfill-progress"' in started.content.decode()
+    assert run.since == datetime(2026, 1, 1, tzinfo=UTC)
+    progress = admin_client.get(f"/ingestion/backfills/{run.pk}/", **HTMX).content.decode()
+    assert "3 of 3 objects" in progress
+    assert "60 events" in progress
+    assert "every 2s" not in progress  # finished: the partial stops polling
+    assert Event.objects.filter(source=source).count() == 60
+
+
+def test_backfill_needs_a_date(admin_client, db):
+    source = SourceFactory()
+
+    response = admin_client.post(f"/ingestion/sources/{source.pk}/backfill/", {"since": "soon"})
+
+    assert response.status_code == 302
+    assert not BackfillRun.objects.exists()
+
+
+def test_retry_reads_a_failed_object_again(admin_client, bucket_source, eager_tasks):
+    source, s3 = bucket_source
+    key = "teleport/2026/11/27/04/late.json"
+    body = lines(12, 9)
+    etag = s3.put_object(Bucket=BUCKET, Key=key, Body=body)["ETag"].strip('"')
+    row = ObjectLedger.objects.create(
+        source=source,
+        bucket=BUCKET,
+        key=key,
+        version=etag,
+        status="failed",
+        attempts=3,
+        error="NoSuchKey: The specified key does not exist.",
+    )
+
+    response = admin_client.post(f"/ingestion/objects/{row.pk}/retry/")
+
+    assert response.status_code == 302
+    row.refresh_from_db()
+    assert (row.status, row.events, row.error) == ("done", 12, "")
+    assert Event.objects.filter(source=source, object_key=key).count() == 12
+
+
+def test_reprocess_moves_lines_that_now_parse_into_events(admin_client, db, eager_tasks):
+    source = SourceFactory()
+    good = next(iter(generate_lines(1, 5)))
+    FailureFactory(
+        source=source,
+        object_key="teleport/a.json",
+        object_version="v1",
+        line=7,
+        raw=good,
+        error="schema said no (older schema)",
+    )
+    FailureFactory(
+        source=source,
+        object_key="teleport/a.json",
+        object_version="v1",
+        line=8,
+        raw=b"still not json",
+    )
+
+    admin_client.post(f"/ingestion/sources/{source.pk}/reprocess/")
+
+    event = Event.objects.get(source=source)
+    assert (event.object_key, event.object_version, event.line) == ("teleport/a.json", "v1", 7)
+    assert list(Failure.objects.values_list("line", flat=True)) == [8]
