@@ -19,5 +19,6 @@ urlpatterns = [
     path("account/", account.account, name="account"),
     path("account/tokens/<int:pk>/revoke/", account.revoke_token, name="revoke_token"),
     path("sources/", include("sources.urls")),
+    path("ingestion/", include("ingestion.urls")),
     path("search/", include("events.urls")),
 ]
