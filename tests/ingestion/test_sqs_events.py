@@ -1,0 +1,58 @@
+"""An SQS queue of raw events: JSON objects, JSON lines and SNS envelopes, each stored once."""
+
+import json
+
+import pytest
+from django.core.management import call_command
+
+from events.models import Event, Failure
+from ingestion.readers import sqs_events
+from ingestion.readers.sqs_common import receive_batch
+from parsers.generate import generate_lines
+from sources import aws as aws_module
+from sources.models import Source
+from tests.factories import SourceFactory
+
+from .conftest import queue_is_empty
+
+
+@pytest.fixture
+def sqs_source(db, aws):
+    sqs = aws_module.client("sqs")
+    queue_url = sqs.create_queue(QueueName="teleport-events")["QueueUrl"]
+    source = SourceFactory(
+        transport=Source.Transport.SQS,
+        config={"queue_url": queue_url, "region": "us-east-1", "stream_type": "auto"},
+    )
+    return source, sqs, queue_url
+
+
+def test_each_body_shape_is_read_and_the_messages_deleted(sqs_source):
+    source, sqs, queue_url = sqs_source
+    one, two, three, four = (line.decode() for line in generate_lines(4, 11))
+    sqs.send_message(QueueUrl=queue_url, MessageBody=one)
+    sqs.send_message(QueueUrl=queue_url, MessageBody="\n".join([two, "not json", three]))
+    sqs.send_message(
+        QueueUrl=queue_url, MessageBody=json.dumps({"Type": "Notification", "Message": four})
+    )
+
+    call_command("ingest", source.name, "--once")
+
+    assert Event.objects.filter(source=source).count() == 4
+    failure = Failure.objects.get(source=source)
+    assert (failure.raw_text, failure.line) == ("not json", 2)
+    assert failure.object_key == "sqs://teleport-events"
+    assert queue_is_empty(sqs, queue_url)
+    source.refresh_from_db()
+    assert source.health == Source.Health.HEALTHY
+
+
+def test_a_redelivered_message_stores_nothing_twice(sqs_source):
+    source, sqs, queue_url = sqs_source
+    sqs.send_message(QueueUrl=queue_url, MessageBody=next(iter(generate_lines(1, 12))).decode())
+    batch = [m.as_dict() for m in receive_batch(sqs, queue_url, wait=1)]
+
+    sqs_events.handle_messages(source, queue_url, batch)
+    sqs_events.handle_messages(source, queue_url, batch)  # e.g. the worker died before deleting
+
+    assert Event.objects.filter(source=source).count() == 1
