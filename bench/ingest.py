@@ -154,6 +154,9 @@ def main() -> int:
     cli.add_argument("--objects", type=int, default=100)
     cli.add_argument("--freshness", type=int, default=20, help="objects for the freshness figure")
     cli.add_argument("--copy-runs", type=int, default=3)
+    cli.add_argument(
+        "--large-object-mb", type=int, default=0, help="also read one object this big (MB)"
+    )
     cli.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
     cli.add_argument("--database", default="sluice_ingest_bench")
     cli.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
@@ -271,7 +274,42 @@ def run(args, services, log: Path) -> int:
             f"p50 {statistics.median(freshness):.2f} s, "
             f"p95 {statistics.quantiles(freshness, n=20)[-1]:.2f} s, max {max(freshness):.2f} s"
         )
+    if args.large_object_mb:
+        measure_large_object(args.large_object_mb, s3, source, worker.pid)
     return 0
+
+
+def measure_large_object(megabytes: int, s3, source, worker_pid: int) -> None:
+    """One object of `megabytes` uncompressed: time to read it and the workers' peak RSS."""
+    import gzip as gzip_module
+
+    from ingestion.models import ObjectLedger
+    from ingestion.tasks import ingest_object_task
+    from parsers.generate import generate_lines
+
+    sample = b"\n".join(generate_lines(20_000, 3)) + b"\n"
+    repeats = max(1, megabytes * 1_000_000 // len(sample))
+    packed = io.BytesIO()
+    with gzip_module.GzipFile(fileobj=packed, mode="wb", compresslevel=1) as out:
+        for _ in range(repeats):
+            out.write(sample)
+    key = "teleport/large/one-big-object.json.gz"
+    s3.put_object(Bucket="bench-listing", Key=key, Body=packed.getvalue())
+    etag = s3.head_object(Bucket="bench-listing", Key=key)["ETag"].strip('"')
+    started = time.perf_counter()
+    ingest_object_task.delay(source.pk, {"bucket": "bench-listing", "key": key, "version": etag})
+    row = wait_for(
+        lambda: ObjectLedger.objects.filter(key=key, status__in=["done", "failed"]).first(),
+        7200,
+        "the large object",
+        interval=1.0,
+    )
+    elapsed = time.perf_counter() - started
+    print(
+        f"large object: {repeats * len(sample) / 1e6:,.0f} MB uncompressed "
+        f"({len(packed.getvalue()) / 1e6:,.0f} MB gzip), {row.events:,} events, {row.status}, "
+        f"{elapsed:.0f} s; peak worker RSS now {children_peak_rss_mb(worker_pid):.0f} MB"
+    )
 
 
 def measure_freshness(count: int, s3, log: Path, services) -> list[float]:
