@@ -88,3 +88,16 @@ def test_data_after_an_alarm_makes_the_source_healthy_again(alarmed_source):
 
     alarmed_source.refresh_from_db()
     assert (alarmed_source.health, alarmed_source.health_reason) == ("healthy", "")
+
+
+def test_one_lister_per_source_at_a_time(db, settings):
+    from ingestion import locks
+    from ingestion.tasks import list_source
+
+    source = SourceFactory(config={"bucket": "b", "discovery": "listing"})
+
+    with locks.held(f"list:{source.pk}", timeout=30) as mine:
+        assert mine
+        assert list_source(source.pk) == 0  # another lister holds the lock: nothing listed
+        with locks.held(f"list:{source.pk}", timeout=30) as again:
+            assert not again
