@@ -1,11 +1,15 @@
 """Log sources: where a source's logs live in AWS, which log types they carry, and their health."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 ALARM_MIN_MINUTES = 15
 ALARM_MAX_MINUTES = 30 * 24 * 60
+STALE_AFTER = timedelta(minutes=3)
 
 
 class Source(models.Model):
@@ -87,6 +91,11 @@ class VerificationRun(models.Model):
     @property
     def done(self) -> bool:
         return self.status in {self.Status.PASSED, self.Status.FAILED}
+
+    @property
+    def stale(self) -> bool:
+        """Queued or running for long after any check could take: no worker is answering."""
+        return not self.done and timezone.now() - self.created_at > STALE_AFTER
 
     @property
     def failed_checks(self) -> list[dict]:

@@ -170,3 +170,20 @@ def test_a_celery_worker_runs_the_checks_and_a_fixed_bucket_turns_green(celery_w
     source.refresh_from_db()
     assert source.health == Source.Health.WAITING
     assert source.health_reason == ""
+
+
+def test_a_run_no_worker_picks_up_stops_polling_and_says_why(admin_client):
+    from datetime import timedelta
+
+    from django.urls import reverse
+    from django.utils import timezone
+
+    run = VerificationRun.objects.create(transport="s3", config=s3_config())
+    url = reverse("sources:verification", args=[run.pk])
+    assert 'hx-trigger="every 1s"' in admin_client.get(url).content.decode()
+    VerificationRun.objects.filter(pk=run.pk).update(
+        created_at=timezone.now() - timedelta(minutes=10)
+    )
+    page = admin_client.get(url).content.decode()
+    assert "hx-trigger" not in page
+    assert "No worker picked these checks up" in page
