@@ -17,6 +17,7 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import push_url
 
 from events import export as exporting
 from events.models import Event, SavedSearch
@@ -131,8 +132,11 @@ def search(request: HttpRequest) -> HttpResponse:
         export_limit=exporting.DEFAULT_LIMIT,
         export_max=exporting.MAX_LIMIT,
     )
-    template = "events/search.html#search-body" if request.htmx else "events/search.html"
-    return render(request, template, context)
+    if not request.htmx or request.htmx.history_restore_request:
+        return render(request, "events/search.html", context)
+    response = render(request, "events/search.html#search-body", context)
+    # The canonical URL of this state (no empty or ignored inputs) goes in the address bar.
+    return push_url(response, f"{reverse('events:search')}?{state.querystring()}")
 
 
 @require_GET

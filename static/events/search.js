@@ -2,6 +2,9 @@
 // Event delegation, so rows added by "Load more" work too. No inline scripts anywhere.
 (function () {
   "use strict";
+  // htmx re-runs body scripts when it restores a page from history: bind the handlers once.
+  if (window.sluiceSearchBound) return;
+  window.sluiceSearchBound = true;
 
   function toggleRow(button) {
     var target = document.getElementById(button.getAttribute("aria-controls"));
