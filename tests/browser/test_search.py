@@ -17,7 +17,7 @@ NOW = datetime.now(UTC)
 
 @pytest.fixture
 def seeded(transactional_db):
-    """60 logins in the last hour (alice ×40, bob ×20) and one SSH session half a day ago."""
+    """60 logins in the last hour (alice 40, bob 20) and one SSH session half a day ago."""
     source = SourceFactory(name="prod-teleport")
     for i in range(60):
         EventFactory(
