@@ -138,7 +138,7 @@ def test_export_downloads_the_current_results_as_csv(signed_in_page, live_server
 
 HOSTILE = {
     "event": "<script>window.__pwned = 'script'</script>",
-    "user": '<img src=x onerror="window.__pwned=\'img\'">',
+    "user": "<img src=x onerror=\"window.__pwned='img'\">",
     "login": "javascript:window.__pwned='href'",
     "server_hostname": '<a hx-get="/admin/" hx-trigger="load" hx-target="body">x</a>',
     "sid": "<svg onload=\"window.__pwned='svg'\">",
