@@ -190,6 +190,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "ingestion-poll-queues": {"task": "ingestion.tasks.poll_queues", "schedule": 10.0},
     "ingestion-list-buckets": {"task": "ingestion.tasks.list_buckets", "schedule": 60.0},
     "ingestion-check-alarms": {"task": "ingestion.tasks.check_alarms", "schedule": 60.0},
+    # events: delete events past SLUICE_EVENT_RETENTION_DAYS, daily
+    "events-purge-expired": {"task": "events.tasks.purge_expired_events", "schedule": 86400.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
