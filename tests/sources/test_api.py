@@ -270,3 +270,15 @@ def test_create_api_token_command_prints_a_working_token(client, viewer, capsys)
     assert client.get(API, headers={"Authorization": f"Bearer {raw}"}).status_code == 200
     with pytest.raises(Exception, match="No user named 'nobody'"):
         call_command("create_api_token", "nobody")
+
+
+@pytest.mark.django_db
+def test_source_admins_group_members_manage_sources_through_the_api(client, source_admin):
+    payload = s3_payload(discovery="listing")
+    response = client.post(
+        API, payload, content_type="application/json", headers=bearer(source_admin)
+    )
+    assert response.status_code == 201, response.content
+    change = SourceChange.objects.get(source_id=response.json()["id"])
+    assert change.user == source_admin
+    assert change.via == "api"

@@ -99,3 +99,12 @@ def test_unknown_log_type_or_transport_is_404(admin_client):
     assert admin_client.get(reverse("sources:new_overview", args=["No.Such"])).status_code == 404
     url = reverse("sources:new_configure", args=[TELEPORT, "ftp"])
     assert admin_client.get(url).status_code == 404
+
+
+def test_the_user_page_is_for_signed_in_users_of_any_role(client, viewer, admin_user):
+    assert client.get(reverse("account")).status_code == 302
+    client.force_login(viewer)
+    page = client.get(reverse("account")).content.decode()
+    assert "<strong>viewer</strong>" in page
+    client.force_login(admin_user)
+    assert "<strong>source admin</strong>" in client.get(reverse("account")).content.decode()

@@ -28,7 +28,7 @@ def test_table_filters_by_text_log_type_transport_and_health(viewer_client):
 
     def names(**params) -> list[str]:
         page = viewer_client.get(url, params, headers={"HX-Request": "true"}).content.decode()
-        assert page.lstrip().startswith('<div id="sources-table">')
+        assert page.lstrip().startswith('<div id="sources-table" hx-get="/sources/')
         return [n for n in ("teleport-prod", "ssh-bastion") if f'data-source="{n}"' in page]
 
     assert names() == ["teleport-prod", "ssh-bastion"]
