@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from sources import services
+from sources import services, transports
 from sources.models import Source, SourceChange, VerificationRun
 from sources.permissions import can_manage_sources
 
@@ -45,6 +45,28 @@ class SourceAdminForm(forms.ModelForm):
         config = self.cleaned_data.get("config") or {}
         original = self.instance.config or {}
         return {k: (original.get(k) if v == MASK else v) for k, v in config.items()}
+
+    def clean(self):
+        """Settings pass the same transport form as the wizard and the API (messages per key)."""
+        cleaned = super().clean()
+        transport, config = cleaned.get("transport"), cleaned.get("config")
+        if transport not in transports.REGISTRY or not isinstance(config, dict):
+            return cleaned
+        tr = transports.get(transport)
+        data = tr.form_data_from(cleaned.get("name", ""), cleaned.get("log_types") or [], config)
+        form = tr.bind_form(data, instance=self.instance if self.instance.pk else None)
+        if not form.is_valid():
+            for field, messages in form.error_dict().items():
+                target = "name" if field == "name" else "config"
+                prefix = "" if target == "name" else f"{field}: "
+                self.add_error(target, [prefix + m for m in messages])
+            return cleaned
+        if transport == "sqs" and not form.cleaned_data.get("queue_url"):
+            self.add_error("config", "queue_url: the admin cannot create queues; use the wizard.")
+            return cleaned
+        cleaned["config"] = {**config, **tr.config_from(form)}
+        cleaned["log_types"] = tr.log_types_from(form)
+        return cleaned
 
 
 class SourceAdminPermissions:

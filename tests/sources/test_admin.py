@@ -1,5 +1,7 @@
 """Admin: filters, search, pause/resume/verify actions, masked settings, and the role rule."""
 
+import json
+
 import pytest
 from django.urls import reverse
 
@@ -62,7 +64,9 @@ def test_staff_admin_edit_records_history(admin_client, admin_user):
         "alarm_minutes": "",
         "health": "waiting",
         "health_reason": "",
-        "config": '{"bucket": "b"}',
+        "config": json.dumps(
+            {"account_id": "123456789012", "bucket": "b-logs", "discovery": "listing"}
+        ),
         "verifications-TOTAL_FORMS": "0",
         "verifications-INITIAL_FORMS": "0",
     }
@@ -70,6 +74,13 @@ def test_staff_admin_edit_records_history(admin_client, admin_user):
     assert response.status_code == 302, response.content.decode()[:3000]
     source.refresh_from_db()
     assert source.name == "after"
+    assert source.config["prefixes"] == [
+        {"prefix": "", "log_types": ["Gravitational.TeleportAudit"], "exclude": []}
+    ]
     change = SourceChange.objects.get(source=source)
     assert change.via == "admin"
     assert change.changes["name"] == ["before", "after"]
+    data["config"] = json.dumps({"account_id": "1234", "bucket": "Bad_Bucket"})
+    page = admin_client.post(url, data).content.decode()
+    assert "account_id: An AWS account ID is exactly 12 digits" in page
+    assert "bucket: &#x27;Bad_Bucket&#x27; is not a valid S3 bucket name" in page
