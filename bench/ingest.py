@@ -159,9 +159,14 @@ def main() -> int:
     )
     cli.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
     cli.add_argument("--database", default="sluice_ingest_bench")
-    cli.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
+    cli.add_argument(
+        "--redis-url",
+        default="redis://127.0.0.1:6379/12",
+        help="a Redis database of its own: it is flushed (don't share it with running tests)",
+    )
     args = cli.parse_args()
 
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the services on kill too
     recreate_database(f"{args.pg}/postgres", args.database)
     services = setup_environment(args)
     log = ROOT / "var" / "bench-ingest" / "bench.log"

@@ -28,7 +28,7 @@ def add_hourly(
 ) -> None:
     """Add counts to this hour's rows (call inside the transaction that stored them)."""
     hour = hour_of(when or timezone.now())
-    for log_type, count in events_by_log_type.items():
+    for log_type, count in sorted(events_by_log_type.items()):  # one lock order for all workers
         if count:
             _increment(source_id, log_type, hour, events=count)
     if failures or bytes_read:

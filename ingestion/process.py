@@ -229,8 +229,7 @@ def _read_into_store(
     events_seen += len(events)
     failures_seen += len(failures)
     with transaction.atomic():
-        total += _store(source, origin, classifier.log_types, events, failures)
-        add_hourly(source.pk, bytes_read=size)
+        total += _store(source, origin, classifier.log_types, events, failures, bytes_read=size)
         if ledger is not None:
             ObjectLedger.objects.filter(pk=ledger.pk).update(
                 status=ObjectLedger.Status.DONE,
@@ -260,7 +259,11 @@ def _read_into_store(
     )
 
 
-def _store(source: Source, origin: Origin, log_types, events, failures) -> WriteResult:
+def _store(
+    source: Source, origin: Origin, log_types, events, failures, *, bytes_read: int = 0
+) -> WriteResult:
+    """One transaction: events and failures, then this hour's stats, then the source row
+    (always in this order, so concurrent workers on one source cannot deadlock)."""
     try:
         with transaction.atomic():
             result = write_batch(
@@ -271,7 +274,12 @@ def _store(source: Source, origin: Origin, log_types, events, failures) -> Write
                 object_version=origin.version,
                 log_types=log_types,
             )
-            add_hourly(source.pk, events_by_log_type=result.by_log_type, failures=result.failures)
+            add_hourly(
+                source.pk,
+                events_by_log_type=result.by_log_type,
+                failures=result.failures,
+                bytes_read=bytes_read,
+            )
             if result.inserted:
                 mark_events_arrived(source.pk)
     except Exception as exc:

@@ -19,15 +19,17 @@ BAD = [b'{"event": "user.login", "time": ', b"this is not json", b"[1, 2, 3]"]
 
 
 def drain(source, sqs, *, until, what: str) -> None:
-    """Ask the worker to receive until the queue is empty and `until()` holds."""
+    """Ask the worker for receive passes (one at a time) until the queue is empty and `until()`."""
+    passes = []
 
     def settled() -> bool:
         if queue_is_empty(sqs, source.config["queue_url"]) and until():
             return True
-        poll_source.delay(source.pk)
+        if not passes or passes[-1].ready():
+            passes.append(poll_source.delay(source.pk))
         return False
 
-    wait_until(settled, timeout=60, interval=1.0, what=what)
+    wait_until(settled, timeout=90, interval=0.5, what=what)
 
 
 def test_objects_are_ingested_exactly_once_with_every_failed_line_kept(workers, s3_source, s3, sqs):
