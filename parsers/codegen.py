@@ -16,7 +16,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from parsers.indicators import finish
 from parsers.timestamps import ZERO_TIME
 
 if TYPE_CHECKING:
@@ -34,9 +33,8 @@ def compile_plan(plan: _Plan, parser: Parser, shape: tuple[str, ...]) -> Callabl
         "ABSENT": p.ABSENT,
         "ZERO": ZERO_TIME,
         "ParsedEvent": p.ParsedEvent,
-        "row_prefix": p._row_prefix,
+        "row_template": p._row_template,
         "row_id": p._row_id,
-        "finish": finish,
         "now": datetime.now,
         "UTC": UTC,
         "fail_required": parser._required_failure,
@@ -80,17 +78,32 @@ def compile_plan(plan: _Plan, parser: Parser, shape: tuple[str, ...]) -> Callabl
         _emit_other(emit, env, index, key, column, entry)
 
     # 4. indicators of typed string columns
+    # With one source of indicators yielding each column at most once, the lists need neither
+    # appending nor the final sort/dedupe.
+    collecting_others = [k for k, _, e in plan.others if k in parser._collecting]
+    single_source = (
+        not collecting_others and len(plan.scans) == 1 and plan.scans[0][1].distinct_columns
+    )
     for index, (column, scan) in enumerate(plan.scans):
         env[f"scan{index}"] = scan
         env[f"memo{index}"] = scan.memo.get
         emit(f"    text = obj[{column!r}]")
         emit(f"    pairs = memo{index}(text)")
-        emit(f"    for found, value in pairs if pairs is not None else scan{index}(text):")
+        emit("    if pairs is None:")
+        emit(f"        pairs = scan{index}(text)")
+        emit("    for found, value in pairs:")
+        if single_source:
+            emit("        acc[found] = [value]")
+            continue
         emit("        values = acc.get(found)")
         emit("        if values is None:")
         emit("            acc[found] = [value]")
         emit("        else:")
         emit("            values.append(value)")
+    if not single_source and (plan.scans or collecting_others):
+        emit("    for values in acc.values():")  # finish(): sorted, unique
+        emit("        if len(values) > 1:")
+        emit("            values[:] = sorted(set(values))")
 
     # 5. required fields: typed ones are present by construction
     present = set(shape)
@@ -107,14 +120,14 @@ def compile_plan(plan: _Plan, parser: Parser, shape: tuple[str, ...]) -> Callabl
     # (origin, prefix) is read and replaced as one tuple: safe when threads share the parser
     emit("    last = state[0]")
     emit("    if last[0] is not origin:")
-    emit("        last = state[0] = (origin, row_prefix(origin))")
+    emit("        last = state[0] = (origin, row_template(origin))")
     emit("    if parse_time is None:")
     emit("        parse_time = now(UTC)")
     emit("    return ParsedEvent(")
-    emit("        last[1] + format(line, '08x')")
+    emit("        last[1] % line")
     emit("        if 0 <= line < 0x100000000 else row_id(origin, line),")
     emit("        LOG_TYPE, event_time or parse_time, parse_time, obj, extra,")
-    emit("        finish(acc) if acc else acc, warnings, line)")
+    emit("        acc, warnings, line)")
     source = "\n".join(out) + "\n"
     exec(compile(source, f"<plan {parser.log_type}>", "exec"), env)  # noqa: S102 - our own code
     build = env["build"]

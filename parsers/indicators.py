@@ -162,6 +162,9 @@ def compile_scanners(names: tuple[str, ...]) -> Scanner | None:
         return found
 
     scan.memo = memo  # type: ignore[attr-defined]  # generated code looks values up directly
+    # each scanner above yields a column at most once per value: with one of them, what one value
+    # yields needs no dedupe
+    scan.distinct_columns = len(scanners) == 1  # type: ignore[attr-defined]
     return scan
 
 
