@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
+from django.db import DatabaseError
 from django.db.models import F
 from django.utils import timezone
 
 from ingestion.models import HourlyStats, StageError
 from sources.models import Source
 
+log = logging.getLogger(__name__)
 FAILURES_LOG_TYPE = ""  # hourly row that carries bytes and failures not tied to one log type
 
 
@@ -54,11 +57,16 @@ def mark_events_arrived(source_id: int, when: datetime | None = None) -> None:
 
 
 def record_stage_error(source_id: int, stage: str, message: str) -> None:
-    StageError.objects.update_or_create(
-        source_id=source_id,
-        stage=stage,
-        defaults={"message": message[:4000], "at": timezone.now()},
-    )
+    """Best effort: when the database itself is what failed, the log keeps the error."""
+    log.warning("source %s, stage %s: %s", source_id, stage, message)
+    try:
+        StageError.objects.update_or_create(
+            source_id=source_id,
+            stage=stage,
+            defaults={"message": message[:4000], "at": timezone.now()},
+        )
+    except DatabaseError:
+        log.exception("could not record the %s error of source %s", stage, source_id)
 
 
 def clear_stage_error(source_id: int, stage: str) -> None:
