@@ -24,6 +24,8 @@ def run_verification(run_id: int) -> str:
     run.finished_at = timezone.now()
     with transaction.atomic():
         run.save(update_fields=["status", "finished_at"])
+        # The wizard may have saved the source while the checks ran: read the link afresh.
+        run.source_id = VerificationRun.objects.values_list("source_id", flat=True).get(pk=run.pk)
         if run.source_id:
             apply_to_source_health(run)
     return run.status

@@ -187,3 +187,19 @@ def test_a_run_no_worker_picks_up_stops_polling_and_says_why(admin_client):
     page = admin_client.get(url).content.decode()
     assert "hx-trigger" not in page
     assert "No worker picked these checks up" in page
+
+
+def test_a_source_saved_while_its_checks_run_gets_their_result(aws, db):
+    run = VerificationRun.objects.create(transport="s3", config=s3_config(bucket="no-such-bucket"))
+    source = services.create_source(
+        name="saved-early",
+        transport="s3",
+        log_types=[TELEPORT],
+        config=run.config,
+        verification=run,
+    )
+    assert source.health == Source.Health.WAITING
+    run_verification(run.pk)
+    source.refresh_from_db()
+    assert source.health == Source.Health.UNHEALTHY
+    assert "no-such-bucket does not exist" in source.health_reason
