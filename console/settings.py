@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_filters",
+    "ninja",  # serves /api/docs (Swagger UI) from our static files, not a CDN
     "console",
     "sources",
     "events",
