@@ -11,5 +11,6 @@ urlpatterns = [
     path("saved/", views.save_search, name="save"),
     path("saved/<int:pk>/delete/", views.delete_saved_search, name="delete_saved"),
     path("events/<str:row_id>/", views.event_detail, name="detail"),
+    path("events/<str:row_id>/json/", views.event_json_partial, name="json"),
     path("sessions/<str:sid>/", views.session_timeline, name="session"),
 ]

@@ -22,7 +22,7 @@ from django_htmx.http import push_url
 from events import export as exporting
 from events.models import Event, SavedSearch
 from events.presenters import (
-    cells,
+    RowBuilder,
     column_links,
     duration_text,
     event_json,
@@ -53,6 +53,15 @@ from sources.models import Source
 SESSION_TIMELINE_LIMIT = 5000
 
 
+def _urls() -> dict[str, str]:
+    """URL bases the search templates use many times per page (reverse() once, not per link)."""
+    return {
+        "search": reverse("events:search"),
+        "fields": reverse("events:field_values"),
+        "rows": reverse("events:rows"),
+    }
+
+
 def _state_or_error(request: HttpRequest) -> tuple[SearchState | None, StateError | None]:
     try:
         return SearchState.from_params(request.GET), None
@@ -67,7 +76,12 @@ def _saved_searches(request: HttpRequest):
 def _results_context(request: HttpRequest, state: SearchState) -> dict:
     """Everything the results area shows; a QueryError lands in the context, not a 500."""
     cursor = request.GET.get("cursor", "")
-    context: dict = {"state": state, "columns": state.shown_columns(), "cursor": cursor}
+    context: dict = {
+        "state": state,
+        "columns": state.shown_columns(),
+        "cursor": cursor,
+        "urls": _urls(),
+    }
     try:
         rows, next_cursor = page(state.events(), cursor)
         buckets = histogram(state)
@@ -79,8 +93,9 @@ def _results_context(request: HttpRequest, state: SearchState) -> dict:
         context["state_error"] = error
         return context
     facet = request.GET.get("facet", "")
+    builder = RowBuilder(state)
     context.update(
-        rows=[_row(event, state) for event in rows],
+        rows=[builder.row(event) for event in rows],
         next_cursor=next_cursor,
         histogram=histogram_bars(buckets, state),
         total=sum(bucket.count for bucket in buckets),
@@ -98,19 +113,12 @@ def _facet_context(state: SearchState, facet: str, *, exact: bool) -> dict:
     values, examined = top_values(state, facet, sample=None if exact else FACET_SAMPLE)
     return {
         "state": state,
+        "urls": _urls(),
         "facet": facet,
         "facet_rows": facet_rows(state, facet, values, examined),
         "facet_examined": examined,
         "facet_exact": exact,
         "facet_exact_query": urlencode({**state.params(), "field": facet, "exact": "1"}),
-    }
-
-
-def _row(event: Event, state: SearchState) -> dict:
-    return {
-        "event": event,
-        "cells": cells(event, state),
-        "json": event_json(event),
     }
 
 
@@ -180,6 +188,15 @@ def event_detail(request: HttpRequest, row_id: str) -> HttpResponse:
         "sid": event.fields.get("sid") if isinstance(event.fields.get("sid"), str) else "",
     }
     return render(request, "events/event_detail.html", context)
+
+
+@require_GET
+def event_json_partial(request: HttpRequest, row_id: str) -> HttpResponse:
+    """The formatted JSON of one event, for a result row expanded in place."""
+    event = get_object_or_404(Event.objects.select_related("source"), p_row_id=row_id)
+    return render(
+        request, "events/search.html#event-json", {"event": event, "json": event_json(event)}
+    )
 
 
 @require_GET

@@ -85,6 +85,7 @@ def test_query_zoom_facet_expand_and_load_more(signed_in_page, live_server, seed
     page.go_back()
     expect(page).to_have_url(re.compile(r"range=1h$"))
     expect(page.locator("#total-count")).to_have_text("30 events")
+    page.wait_for_load_state("networkidle")
 
     # facet: top values of `user`, then filter for one of them
     page.get_by_label("Query").fill("event:user.login")

@@ -1,0 +1,323 @@
+"""Search benchmark: `python bench/search.py [--events 10000000] [--runs 40] [--clients 4]`.
+
+Seeds (or reuses) N generated Teleport events over 30 days in a PostgreSQL database of its own
+(default sluice_bench), starts the console (`manage.py runserver`, DEBUG off), and with 4
+concurrent HTTP clients measures p50/p95 of:
+
+  indicator   `ip:<an address>` over 30 days, first page of rows
+  failures    `event:user.login success:false` over 7 days, first page of rows
+  histogram   the histogram over 30 days (API)
+  top10       a field's top 10 values over 7 days (latest 10,000 matching events; and exact)
+  page        the full search page (default: last 24 hours)
+
+Beside each figure: the same SQL the view ran (captured in-process), replayed with
+EXPLAIN ANALYZE: the database's own time (median of 5), and the ratio HTTP p95 / database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+PYTHON = sys.executable
+
+
+def database_url(name: str) -> str:
+    return f"postgres://postgres@127.0.0.1:5432/{name}"
+
+
+def environment(db_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "DEBUG": "0",
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-secret-key-0123456789abcdef"),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "SECURE_SSL_REDIRECT": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def ensure_database(name: str) -> None:
+    exists = subprocess.run(
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-tAc",
+            f"SELECT 1 FROM pg_database WHERE datname = '{name}'",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    if not exists:
+        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=True)
+
+
+def setup_django(env: dict[str, str]) -> None:
+    os.environ.update(env)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "console.settings"
+    import django
+
+    django.setup()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(env: dict[str, str], port: int) -> subprocess.Popen:
+    import requests
+
+    proc = subprocess.Popen(
+        [PYTHON, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return proc
+        except requests.RequestException:
+            time.sleep(0.3)
+    proc.kill()
+    raise SystemExit("the console did not start")
+
+
+def credentials() -> tuple[str, str]:
+    """A session cookie and an API token for a bench user (created in-process)."""
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        get_user_model,
+    )
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from console.models import ApiToken
+
+    user, _ = get_user_model().objects.get_or_create(username="bench-user")
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    return session.session_key, ApiToken.objects.issue(user, "bench")[1]
+
+
+def pick_ip() -> str:
+    """An IP address of a recent event (a real indicator value from the data)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p_any_ip_addresses[1] FROM events_event "
+            "WHERE p_event_time > now() - interval '2 days' AND p_any_ip_addresses <> '{}' "
+            "ORDER BY p_event_time DESC LIMIT 1 OFFSET 500"
+        )
+        row = cursor.fetchone()
+    return row[0] if row else "10.0.0.1"
+
+
+def scenarios(ip: str) -> list[tuple[str, str, float]]:
+    """(name, path with query string, target ms)."""
+    return [
+        (
+            "indicator ip: 30d, first page",
+            "/search/rows/?" + urlencode({"q": f"ip:{ip}", "range": "30d"}),
+            100,
+        ),
+        (
+            "user.login success:false 7d",
+            "/search/rows/?" + urlencode({"q": "event:user.login success:false", "range": "7d"}),
+            150,
+        ),
+        ("histogram 30d (API)", "/api/v1/events/histogram?range=30d", 300),
+        ("top-10 user 7d (latest 10k)", "/search/fields/?field=user&range=7d", 500),
+        ("top-10 user 7d (exact)", "/search/fields/?field=user&range=7d&exact=1", 500),
+        ("full search page 24h", "/search/", 250),
+    ]
+
+
+def measure_http(
+    base: str, path: str, cookie: str, token: str, runs: int, clients: int
+) -> list[float]:
+    import requests
+
+    headers = {"Authorization": f"Bearer {token}"} if path.startswith("/api/") else {}
+    timings: list[float] = []
+    lock = threading.Lock()
+    per_client = max(1, runs // clients)
+
+    def client() -> None:
+        session = requests.Session()
+        session.cookies.set("sessionid", cookie)
+        for _ in range(per_client):
+            started = time.perf_counter()
+            response = session.get(base + path, headers=headers, timeout=120)
+            elapsed = (time.perf_counter() - started) * 1000
+            if response.status_code != 200:
+                raise SystemExit(f"{path}: HTTP {response.status_code} {response.text[:200]}")
+            with lock:
+                timings.append(elapsed)
+
+    session = requests.Session()
+    session.cookies.set("sessionid", cookie)
+    for _ in range(2):  # warm caches and the server's imports
+        session.get(base + path, headers=headers, timeout=120)
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return timings
+
+
+def database_time(path: str, cookie: str, token: str) -> tuple[float, int]:
+    """Run the view in-process, capture its SQL, replay it with EXPLAIN ANALYZE: (ms, queries)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.cookies["sessionid"] = cookie
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if path.startswith("/api/") else {}
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path, **headers)
+        if response.status_code != 200:
+            raise SystemExit(f"{path}: in-process HTTP {response.status_code}")
+    statements = [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].lstrip().upper().startswith("SELECT")
+    ]
+    runs = []
+    with connection.cursor() as cursor:
+        for _ in range(5):
+            total = 0.0
+            for sql in statements:
+                cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql)
+                plan = cursor.fetchone()[0]
+                plan = plan[0] if isinstance(plan, list) else json.loads(plan)[0]
+                total += plan["Planning Time"] + plan["Execution Time"]
+            runs.append(total)
+    return statistics.median(runs), len(statements)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def main() -> int:
+    cli = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    cli.add_argument("--events", type=int, default=10_000_000)
+    cli.add_argument("--database", default="sluice_bench")
+    cli.add_argument("--seed", type=int, default=7)
+    cli.add_argument("--runs", type=int, default=40, help="requests per scenario (all clients)")
+    cli.add_argument("--clients", type=int, default=4)
+    args = cli.parse_args()
+
+    db_url = database_url(args.database)
+    env = environment(db_url)
+    ensure_database(args.database)
+    manage(env, "migrate", "-v0")
+    setup_django(env)
+    from django.db import connection
+
+    from events.models import Event
+
+    have = Event.objects.count()
+    if have == 0:
+        print(f"seeding {args.events:,} events over 30 days into {args.database} ...", flush=True)
+        manage(
+            env,
+            "seed_events",
+            "--events",
+            str(args.events),
+            "--days",
+            "30",
+            "--seed",
+            str(args.seed),
+            "--defer-indexes",
+        )
+        have = Event.objects.count()
+    elif have != args.events:
+        print(
+            f"note: reusing {have:,} events already in {args.database} (asked for {args.events:,})"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE events_event")
+        cursor.execute("SELECT min(p_event_time), max(p_event_time) FROM events_event")
+        oldest, newest = cursor.fetchone()
+    print(
+        f"{have:,} events from {oldest:%Y-%m-%d %H:%M} to {newest:%Y-%m-%d %H:%M} UTC; "
+        f"PostgreSQL {connection.pg_version // 10000}, {os.cpu_count()} CPUs"
+    )
+
+    cookie, token = credentials()
+    ip = pick_ip()
+    port = free_port()
+    server = start_server(env, port)
+    base = f"http://127.0.0.1:{port}"
+    print(
+        f"server: manage.py runserver (threaded, DEBUG off); {args.clients} concurrent clients, "
+        f"{args.runs} requests per row\n"
+    )
+    header = (
+        f"{'scenario':34} {'p50 ms':>8} {'p95 ms':>8} {'target':>7} {'db ms':>8} {'p95/db':>7}"
+        "  queries"
+    )
+    print(header)
+    print("-" * len(header))
+    failed = []
+    try:
+        for name, path, target in scenarios(ip):
+            timings = measure_http(base, path, cookie, token, args.runs, args.clients)
+            db_ms, queries = database_time(path, cookie, token)
+            p50, p95 = percentile(timings, 0.5), percentile(timings, 0.95)
+            mark = "ok" if p95 <= target else "OVER"
+            if p95 > target:
+                failed.append(name)
+            print(
+                f"{name:34} {p50:8.1f} {p95:8.1f} {target:6.0f}{'' if mark == 'ok' else '!'} "
+                f"{db_ms:8.1f} {p95 / max(db_ms, 0.01):7.1f}  {queries}",
+                flush=True,
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    print(
+        f"\nip searched: {ip}.  db ms = EXPLAIN ANALYZE planning+execution of the view's SELECTs "
+        "(session/user lookups included), median of 5."
+    )
+    if failed:
+        print("over target: " + ", ".join(failed))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
