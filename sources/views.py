@@ -195,6 +195,7 @@ def draft_permissions(request: HttpRequest, draft: str) -> HttpResponse:
         draft=data,
         transport=tr,
         log_type=_log_type_or_404(data["log_type"]),
+        resource=tr.resource(data["config"]),
         cloudformation=tr.cloudformation(data["name"], data["config"]),
         terraform=tr.terraform(data["name"], data["config"]),
         download_base=reverse("sources:draft_permissions", args=[draft]),
@@ -241,12 +242,15 @@ def draft_verify(request: HttpRequest, draft: str) -> HttpResponse:
         save_draft(request, data, draft)
         return redirect("sources:draft_verify", draft=draft)
     run = VerificationRun.objects.filter(pk=data.get("run_id"), source=None).first()
+    tr = transports.get(data["transport"])
     context = _wizard(
         4,
         draft_id=draft,
         draft=data,
         run=run,
-        transport=transports.get(data["transport"]),
+        transport=tr,
+        resource=tr.resource(data["config"]),
+        check_names=[name for name, _check in tr.checks(data["config"])],
         log_type=_log_type_or_404(data["log_type"]),
     )
     return render(request, "sources/new_verify.html", context)
@@ -304,6 +308,7 @@ def draft_finish(request: HttpRequest, draft: str) -> HttpResponse:
         run=run,
         form=form,
         transport=transports.get(data["transport"]),
+        details=transports.get(data["transport"]).describe(data["config"]),
         log_type=_log_type_or_404(data["log_type"]),
     )
     return render(request, "sources/new_finish.html", context)
@@ -337,7 +342,13 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
     from sources.charts import overview_charts
 
     source = get_object_or_404(Source, pk=pk)
-    context = _source_context(request, source, "overview", charts=overview_charts(source))
+    try:
+        details = transports.get(source.transport).describe(source.config)
+    except (KeyError, TypeError):  # a config edited by hand may be partial
+        details = []
+    context = _source_context(
+        request, source, "overview", charts=overview_charts(source), details=details
+    )
     return _render_tab(request, context, "sources/source_overview.html")
 
 

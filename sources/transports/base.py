@@ -86,6 +86,14 @@ class Transport:
         """POST-shaped data for a config (the API binds the same form as the wizard)."""
         raise NotImplementedError
 
+    def describe(self, config: dict[str, Any]) -> list[tuple[str, str]]:
+        """(label, value) rows summarising the settings (Finish step, source page)."""
+        raise NotImplementedError
+
+    def resource(self, config: dict[str, Any]) -> str:
+        """What the checks and templates are about, in a few words (e.g. the bucket)."""
+        raise NotImplementedError
+
     def prepare(self, form: SourceSettingsForm, config: dict[str, Any]) -> dict[str, Any]:
         """Side effects the user asked for before the source exists (e.g. create a queue)."""
         return config

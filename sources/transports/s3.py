@@ -105,6 +105,30 @@ class S3Transport(Transport):
             )
         return {k: ("" if v is None else v) for k, v in data.items()}
 
+    def describe(self, config: dict[str, Any]) -> list[tuple[str, str]]:
+        prefixes = [
+            f"{row.get('prefix') or '(whole bucket)'} → {', '.join(row.get('log_types') or [])}"
+            + (f" excluding {', '.join(row['exclude'])}" if row.get("exclude") else "")
+            for row in config.get("prefixes") or []
+        ]
+        found = (
+            f"S3 event notifications via {config.get('queue_url')}"
+            if config.get("discovery") == "notifications"
+            else f"listing every {config.get('list_interval_minutes') or 5} minutes"
+        )
+        rows = [
+            ("Bucket", f"s3://{config.get('bucket')} in {config.get('region')}"),
+            ("Account", config.get("account_id", "")),
+            ("Prefixes", "; ".join(prefixes)),
+            ("New objects", found),
+        ]
+        if config.get("kms_key_arn"):
+            rows.append(("KMS key", config["kms_key_arn"]))
+        return rows
+
+    def resource(self, config: dict[str, Any]) -> str:
+        return f"the bucket s3://{config.get('bucket')}"
+
     # --- verification --------------------------------------------------------------------------
     def checks(self, config: dict[str, Any]) -> Iterator[tuple[str, Check]]:
         bucket = config["bucket"]

@@ -129,6 +129,23 @@ class SqsTransport(Transport):
             )
         return iam.policy(statements) if statements else None
 
+    def describe(self, config: dict[str, Any]) -> list[tuple[str, str]]:
+        created = " (created by the console)" if config.get("created_by_console") else ""
+        rows = [
+            ("Queue", f"{config.get('queue_url')}{created}"),
+            ("Region", config.get("region", "")),
+        ]
+        senders = [
+            *config.get("allowed_principal_arns", []),
+            *config.get("allowed_source_arns", []),
+        ]
+        if senders:
+            rows.append(("Allowed senders", ", ".join(senders)))
+        return rows
+
+    def resource(self, config: dict[str, Any]) -> str:
+        return f"the queue {config.get('queue_url')}"
+
     # --- verification --------------------------------------------------------------------------
     def checks(self, config: dict[str, Any]) -> Iterator[tuple[str, Check]]:
         if config.get("role_arn"):

@@ -113,7 +113,10 @@ def test_s3_wizard_walk_permissions_verify_finish(admin_client, admin_user, buck
     assert "hx-trigger" not in poll  # done: polling stops
 
     finish_url = reverse("sources:draft_finish", args=[draft])
-    assert "Summary" in admin_client.get(finish_url).content.decode()
+    summary = admin_client.get(finish_url).content.decode()
+    assert "s3://sluice-test-logs in us-east-1" in summary
+    assert "teleport/ → Gravitational.TeleportAudit" in summary
+    assert "listing every 5 minutes" in summary
     bad = admin_client.post(finish_url, {"enabled": "on", "amount": "10", "unit": "minutes"})
     assert "between 15 minutes and 30 days" in bad.content.decode()
     assert not Source.objects.exists()
