@@ -341,6 +341,11 @@ class AlarmForm(forms.Form):
         label="Unit", choices=[(u, u) for u in UNITS], initial="hours", required=False
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("amount", "unit"):
+            self.fields[name].conditional = True  # needed only when the alarm is on
+
     def clean(self):
         cleaned = super().clean()
         if not cleaned.get("enabled"):
