@@ -129,14 +129,15 @@ def credentials() -> tuple[str, str]:
 
 
 def pick_ip() -> str:
-    """An IP address of a recent event (a real indicator value from the data)."""
+    """The client address of a login from the last two days: a real indicator value."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT p_any_ip_addresses[1] FROM events_event "
-            "WHERE p_event_time > now() - interval '2 days' AND p_any_ip_addresses <> '{}' "
-            "ORDER BY p_event_time DESC LIMIT 1 OFFSET 500"
+            "WHERE p_event_time > now() - interval '2 days' "
+            "AND (fields -> 'event') = '\"user.login\"'::jsonb AND p_any_ip_addresses <> '{}' "
+            "ORDER BY p_event_time DESC LIMIT 1 OFFSET 50"
         )
         row = cursor.fetchone()
     return row[0] if row else "10.0.0.1"
