@@ -153,6 +153,9 @@ def main() -> int:
     cli.add_argument("--events", type=int, default=1_000_000)
     cli.add_argument("--objects", type=int, default=100)
     cli.add_argument("--freshness", type=int, default=20, help="objects for the freshness figure")
+    cli.add_argument(
+        "--freshness-interval", type=float, default=1.0, help="seconds between those PutObjects"
+    )
     cli.add_argument("--copy-runs", type=int, default=3)
     cli.add_argument(
         "--large-object-mb", type=int, default=0, help="also read one object this big (MB)"
@@ -268,7 +271,7 @@ def run(args, services, log: Path) -> int:
         print(f"  WARNING: expected {args.events:,} events, found {stored:,}")
     print(f"peak worker RSS (VmHWM): {rss:.0f} MB")
 
-    freshness = measure_freshness(args.freshness, s3, log, services)
+    freshness = measure_freshness(args.freshness, args.freshness_interval, s3, log, services)
 
     copy_rate, rows = bare_copy_rate(args.copy_runs)
     print(f"bare COPY of the same {rows:,} rows into events_event: {copy_rate:,.0f} rows/s")
@@ -317,7 +320,7 @@ def measure_large_object(megabytes: int, s3, source, worker_pid: int) -> None:
     )
 
 
-def measure_freshness(count: int, s3, log: Path, services) -> list[float]:
+def measure_freshness(count: int, interval: float, s3, log: Path, services) -> list[float]:
     if count <= 0:
         return []
     from ingestion.locks import connection as redis_connection
@@ -378,7 +381,7 @@ def measure_freshness(count: int, s3, log: Path, services) -> list[float]:
     for key, body in objects:
         put_at[key] = time.time()
         s3.put_object(Bucket="bench-notify", Key=key, Body=body)
-        time.sleep(0.5)
+        time.sleep(interval)
     wait_for(
         lambda: ObjectLedger.objects.filter(source=source, status="done").count() >= len(objects),
         120,
