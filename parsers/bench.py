@@ -106,21 +106,35 @@ def run(
 def report(result: dict[str, float]) -> str:
     ok_rate = result["parse_lines_per_s"] >= TARGET_RATE
     ok_ratio = result["ratio"] <= TARGET_RATIO
+    row = "{:<41} {:>21,.0f} {:>11,.0f} {:>6.2f}x"
     return "\n".join(
         [
             f"lines: {result['lines']:,} ({result['bytes'] / result['lines']:.0f} bytes avg), "
-            f"median of {result['runs']} runs, CPU time of one core, "
+            f"medians of {result['runs']} interleaved runs, CPU time of one core, "
             f"Python {sys.version.split()[0]}",
-            f"baseline orjson.loads:          {result['orjson_lines_per_s']:>12,.0f} lines/s",
-            f"parse+normalize+indicators:     {result['parse_lines_per_s']:>12,.0f} lines/s"
-            f"   (target >= {TARGET_RATE:,}: {'ok' if ok_rate else 'MISSED'})",
-            f"ratio (parse time / orjson time): {result['ratio']:>10.2f}x"
-            f"   (target <= {TARGET_RATIO}x: {'ok' if ok_ratio else 'MISSED'})",
-            f"batches of {BATCH} results kept alive, as a worker does; for reference, each result "
-            "dropped at once:",
-            f"  orjson.loads {result['orjson_stream_lines_per_s']:,.0f} lines/s, "
-            f"parse {result['parse_stream_lines_per_s']:,.0f} lines/s, "
-            f"ratio {result['stream_ratio']:.2f}x",
+            f"{'mode':<41} {'baseline orjson.loads':>21} {'full parse':>11} {'ratio':>7}",
+            row.format(
+                f"batches of {BATCH} results kept (HEADLINE)",
+                result["orjson_lines_per_s"],
+                result["parse_lines_per_s"],
+                result["ratio"],
+            ),
+            row.format(
+                "each result dropped at once (reference)",
+                result["orjson_stream_lines_per_s"],
+                result["parse_stream_lines_per_s"],
+                result["stream_ratio"],
+            ),
+            "(lines/s; full parse = parse + normalize + indicators;"
+            " ratio = parse time / orjson time)",
+            f"headline: {result['parse_lines_per_s']:,.0f} lines/s "
+            f"(target >= {TARGET_RATE:,}: {'ok' if ok_rate else 'MISSED'}), "
+            f"{result['ratio']:.2f}x bare orjson.loads "
+            f"(target <= {TARGET_RATIO}x: {'ok' if ok_ratio else 'MISSED'})",
+            "The headline keeps each batch of results alive, as a worker filling a bulk insert"
+            " does",
+            "(memory not hot in cache, allocator and collector see real pressure); dropping each",
+            "result at once reuses the same hot memory and flatters orjson more than the parser.",
         ]
     )
 

@@ -1,6 +1,7 @@
 """The command line, run as a user runs it: a subprocess."""
 
 import gzip
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -143,7 +144,9 @@ def test_bench_runs_small():
     assert done.returncode == 0, done.stderr
     out = done.stdout.decode()
     assert "baseline orjson.loads" in out
-    assert "ratio" in out
+    assert "batches of 1024 results kept (HEADLINE)" in out
+    assert "each result dropped at once (reference)" in out
+    assert re.search(r"headline: [\d,]+ lines/s .*, [\d.]+x bare orjson.loads", out)
 
 
 def test_parse_with_an_invalid_schema_folder_exits_2(tmp_path):
