@@ -162,3 +162,14 @@ def test_reprocess_moves_lines_that_now_parse_into_events(admin_client, db, eage
     event = Event.objects.get(source=source)
     assert (event.object_key, event.object_version, event.line) == ("teleport/a.json", "v1", 7)
     assert list(Failure.objects.values_list("line", flat=True)) == [8]
+
+
+def test_the_panel_included_with_only_a_source_loads_itself(db):
+    from django.template.loader import render_to_string
+
+    source = SourceFactory()
+
+    html = render_to_string("ingestion/_source_ingestion.html", {"source": source})
+
+    assert f'hx-get="/ingestion/sources/{source.pk}/"' in html
+    assert f'href="/ingestion/sources/{source.pk}/"' in html  # works without JavaScript too
