@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from django.db import connection
-from django.db.models import Count, F, Func, IntegerField, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, Func, IntegerField, Q, QuerySet, Sum, TextField
+from django.db.models.fields.json import compile_json_path
 
 from events.filters import resolve_json_fields, to_q
 from events.models import Event, EventMinuteCount
@@ -174,7 +176,12 @@ class SearchState:
 
     def uses_minute_counts(self) -> bool:
         """An unfiltered search on PostgreSQL: per-minute counts answer its histogram."""
-        return connection.vendor == "postgresql" and parse(self.q) is None
+        if connection.vendor != "postgresql":
+            return False
+        try:
+            return parse(self.q) is None
+        except QueryError:
+            return False
 
     def events(self) -> QuerySet[Event]:
         """Matching events, newest first (keyset order: p_event_time desc, id desc)."""
@@ -340,28 +347,52 @@ class FieldValue:
         return str(self.value)
 
 
+class JSONText(Func):
+    """The JSON text of the value at a path in a JSON column (NULL when absent)."""
+
+    output_field = TextField()
+
+    def __init__(self, column: str, path: tuple[str, ...]):
+        super().__init__(F(column))
+        self.path = path
+
+    def as_sql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        if connection.vendor == "postgresql":
+            return f"({column} #> %s)::text", [*params, list(self.path)]
+        return f"({column} -> %s)", [*params, compile_json_path(list(self.path))]
+
+
 def top_values(
     state: SearchState, name: str, *, sample: int | None = FACET_SAMPLE, limit: int = 10
 ) -> tuple[list[FieldValue], int]:
     """The `limit` most frequent values of a field among the latest `sample` matching events
-    (all matching events when sample is None); returns (values, events examined)."""
+    (all matching events when sample is None); returns (values, events examined).
+
+    One pass: the newest `sample` rows are read in index order and grouped in the database.
+    The statement wraps SQL that Django compiled (values stay parameters).
+    """
     location = resolve_json_fields(name)[0]
-    matching = Event.objects.filter(state.filter_q())
-    if sample is not None:
-        latest = matching.order_by("-p_event_time", "-id").values("id")[:sample]
-        examined = latest.count()
-        matching = Event.objects.filter(id__in=Subquery(latest))
-    else:
-        examined = matching.count()
-    rows = (
-        matching.order_by()
-        .filter(location.present())
-        .annotate(value=location.key())
+    latest = (
+        Event.objects.filter(state.filter_q())
+        .order_by("-p_event_time", "-id")
+        .annotate(value=JSONText(location.column, location.path))
         .values("value")
-        .annotate(n=Count("id"))
-        .order_by("-n")[:limit]
     )
-    return [FieldValue(row["value"], row["n"]) for row in rows], examined
+    if sample is not None:
+        latest = latest[:sample]
+    inner, params = latest.query.sql_with_params()
+    sql = (
+        "SELECT value, COUNT(*) AS n, SUM(COUNT(*)) OVER () AS examined "  # noqa: S608 - compiled
+        f"FROM ({inner}) AS latest GROUP BY value "
+        "ORDER BY CASE WHEN value IS NULL THEN 1 ELSE 0 END, n DESC LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, limit + 1])
+        rows = cursor.fetchall()
+    examined = int(rows[0][2]) if rows else 0
+    values = [FieldValue(json.loads(value), n) for value, n, _ in rows if value is not None]
+    return values[:limit], examined
 
 
 def page_fields(rows: list[Event]) -> list[tuple[str, int]]:

@@ -6,6 +6,7 @@ app_name = "events"
 urlpatterns = [
     path("", views.search, name="search"),
     path("rows/", views.rows, name="rows"),
+    path("histogram/", views.histogram_partial, name="histogram"),
     path("fields/", views.field_values, name="field_values"),
     path("export.<str:fmt>", views.export, name="export"),
     path("saved/", views.save_search, name="save"),

@@ -59,6 +59,7 @@ def _urls() -> dict[str, str]:
         "search": reverse("events:search"),
         "fields": reverse("events:field_values"),
         "rows": reverse("events:rows"),
+        "histogram": reverse("events:histogram"),
     }
 
 
@@ -73,18 +74,24 @@ def _saved_searches(request: HttpRequest):
     return SavedSearch.objects.filter(Q(user=request.user) | Q(shared=True)).select_related("user")
 
 
-def _results_context(request: HttpRequest, state: SearchState) -> dict:
-    """Everything the results area shows; a QueryError lands in the context, not a 500."""
+def _results_context(request: HttpRequest, state: SearchState, *, histogram_mode: str) -> dict:
+    """Everything the results area shows; a QueryError lands in the context, not a 500.
+
+    histogram_mode: "inline" (counted now), "lazy" (the page asks for it after rendering: a
+    filtered count over millions of rows must not hold up the first page) or "none".
+    """
     cursor = request.GET.get("cursor", "")
     context: dict = {
         "state": state,
         "columns": state.shown_columns(),
         "cursor": cursor,
         "urls": _urls(),
+        "histogram_mode": histogram_mode,
     }
     try:
         rows, next_cursor = page(state.events(), cursor)
-        buckets = histogram(state)
+        if histogram_mode == "inline":
+            context.update(_histogram_context(state))
     except QueryError as error:
         context["query_error"] = error
         context.update(query_error_parts(state.q, error.position))
@@ -97,8 +104,6 @@ def _results_context(request: HttpRequest, state: SearchState) -> dict:
     context.update(
         rows=[builder.row(event) for event in rows],
         next_cursor=next_cursor,
-        histogram=histogram_bars(buckets, state),
-        total=sum(bucket.count for bucket in buckets),
         fields=page_fields(rows),
         column_links=column_links(state),
         facet=facet,
@@ -107,6 +112,15 @@ def _results_context(request: HttpRequest, state: SearchState) -> dict:
     if facet:
         context.update(_facet_context(state, facet, exact=False))
     return context
+
+
+def _histogram_context(state: SearchState) -> dict:
+    buckets = histogram(state)
+    return {
+        "histogram": histogram_bars(buckets, state),
+        "total": sum(bucket.count for bucket in buckets),
+        "window": state.window(),
+    }
 
 
 def _facet_context(state: SearchState, facet: str, *, exact: bool) -> dict:
@@ -127,7 +141,8 @@ def search(request: HttpRequest) -> HttpResponse:
     state, state_error = _state_or_error(request)
     if state_error:
         state = SearchState()
-    context = _results_context(request, state)
+    inline = state.uses_minute_counts() or request.GET.get("hist") == "1"
+    context = _results_context(request, state, histogram_mode="inline" if inline else "lazy")
     if state_error:
         context["state_error"] = state_error
     context.update(
@@ -153,11 +168,24 @@ def rows(request: HttpRequest) -> HttpResponse:
     state, state_error = _state_or_error(request)
     if state_error:
         return HttpResponseBadRequest(state_error.message)
-    context = _results_context(request, state)
+    context = _results_context(request, state, histogram_mode="none")
     if "query_error" in context or "state_error" in context:
         error = context.get("query_error") or context.get("state_error")
         return HttpResponseBadRequest(str(error))
     return render(request, "events/search.html#result-rows", context)
+
+
+@require_GET
+def histogram_partial(request: HttpRequest) -> HttpResponse:
+    """The histogram and total of a search, asked for by the page once its rows are shown."""
+    state, state_error = _state_or_error(request)
+    if state_error:
+        return HttpResponseBadRequest(state_error.message)
+    try:
+        context = {"state": state, "urls": _urls(), **_histogram_context(state)}
+    except QueryError as error:
+        return HttpResponseBadRequest(str(error))
+    return render(request, "events/search.html#histogram", context)
 
 
 @require_GET

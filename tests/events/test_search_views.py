@@ -37,7 +37,7 @@ def test_anonymous_users_are_sent_to_login(client):
 def test_search_page_lists_newest_first_with_default_teleport_columns(viewer_client):
     old = login_event("old-user", minutes_ago=50)
     new = login_event("new-user", minutes_ago=1, addr_remote="10.1.2.3:4000")
-    html = viewer_client.get("/search/").content.decode()
+    html = viewer_client.get("/search/", {"hist": "1"}).content.decode()
     assert html.index(new.p_row_id) < html.index(old.p_row_id)
     for column in ["event", "code", "user", "login", "addr_remote", "server_hostname", "sid"]:
         assert f"<th>{column} " in html
@@ -48,7 +48,9 @@ def test_query_and_time_range_filter_results(viewer_client):
     login_event("alice")
     login_event("bob")
     login_event("carol", minutes_ago=60 * 30)  # outside the default 24 hours
-    html = viewer_client.get("/search/", {"q": "user:bob OR user:carol"}).content.decode()
+    html = viewer_client.get(
+        "/search/", {"q": "user:bob OR user:carol", "hist": "1"}
+    ).content.decode()
     assert "1 event<" in html
     assert ">bob<" in html
     assert ">carol<" not in html
@@ -83,7 +85,7 @@ def test_htmx_request_gets_only_the_search_body(viewer_client):
 
 def test_histogram_bars_link_to_narrower_ranges(viewer_client):
     login_event(minutes_ago=30)
-    html = viewer_client.get("/search/", {"range": "1h"}).content.decode()
+    html = viewer_client.get("/search/histogram/", {"range": "1h"}).content.decode()
     bars = re.findall(r'<a href="/search/\?([^"]+)"[^>]*class="bar-link" data-count="(\d+)"', html)
     assert len(bars) in {60, 61}  # one-minute buckets aligned to the minute, over an hour
     assert sum(int(count) for _, count in bars) == 1
@@ -91,6 +93,15 @@ def test_histogram_bars_link_to_narrower_ranges(viewer_client):
     start = datetime.fromisoformat(params["start"][0])
     end = datetime.fromisoformat(params["end"][0])
     assert timedelta(0) < end - start <= timedelta(minutes=1)
+
+
+def test_filtered_search_loads_its_histogram_after_the_rows(viewer_client):
+    login_event("alice")
+    html = viewer_client.get("/search/", {"q": "user:alice"}).content.decode()
+    assert 'hx-get="/search/histogram/?q=user%3Aalice" hx-trigger="load"' in html
+    assert 'href="/search/?q=user%3Aalice&amp;hist=1"' in html  # without JavaScript
+    partial = viewer_client.get("/search/histogram/", {"q": "user:alice"}).content.decode()
+    assert '<strong id="total-count">1 event</strong>' in partial
 
 
 def test_load_more_pages_with_a_cursor_without_gaps_or_repeats(viewer_client):
@@ -284,3 +295,17 @@ def test_unfiltered_histogram_equals_counting_the_events(viewer_client):
         by_minutes = [(b.start, b.count) for b in histogram(state)]
         filtered = SearchState(range=range_, q="event:user.login", now=state.now)
         assert by_minutes == [(b.start, b.count) for b in histogram(filtered)]
+
+
+def test_top_values_count_numbers_arrays_and_skip_missing():
+    from events.search import SearchState, top_values
+
+    for ei, argv in [(1, ["ls", "-l"]), (1, ["ls", "-l"]), (2, ["id"])]:
+        EventFactory(fields={"event": "session.command", "ei": ei, "argv": argv})
+    EventFactory(fields={"event": "user.login"})
+    values, examined = top_values(SearchState(), "ei")
+    assert [(v.value, v.count) for v in values] == [(1, 2), (2, 1)]
+    assert examined == 4
+    values, _ = top_values(SearchState(), "argv", sample=None)
+    assert [(v.value, v.count) for v in values] == [(["ls", "-l"], 2), (["id"], 1)]
+    assert not values[0].filterable
