@@ -303,6 +303,8 @@ def main() -> int:
     port = free_port()
     server = start_server(env, port, args.workers)
     base = f"http://127.0.0.1:{port}"
+    load = os.getloadavg()
+    print(f"machine load average before: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15m)")
     print(
         f"server: gunicorn, {args.workers} workers x 2 threads, DEBUG off; {args.clients} "
         f"concurrent clients, {args.runs} requests per row ({args.clients * 2} without a target)\n"
@@ -332,8 +334,10 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(timeout=20)
+    load = os.getloadavg()
+    print(f"\nmachine load average after: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}")
     print(
-        f"\nip searched: {ip}.  db ms = EXPLAIN ANALYZE planning+execution of the view's SELECTs "
+        f"ip searched: {ip}.  db ms = EXPLAIN ANALYZE planning+execution of the view's SELECTs "
         "(session/user lookups included), median of 5."
     )
     if failed:
