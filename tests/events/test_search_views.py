@@ -10,7 +10,7 @@ import orjson
 import pytest
 from django.db import connection
 
-from events.models import SavedSearch
+from events.models import Event, SavedSearch
 from events.search import PAGE_SIZE
 from tests.factories import EventFactory, UserFactory
 
@@ -309,3 +309,20 @@ def test_top_values_count_numbers_arrays_and_skip_missing():
     values, _ = top_values(SearchState(), "argv", sample=None)
     assert [(v.value, v.count) for v in values] == [(["ls", "-l"], 2), (["id"], 1)]
     assert not values[0].filterable
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_minute_counts_follow_the_ingestion_writer_retries_and_retention():
+    from events.models import EventMinuteCount
+    from events.retention import purge_expired
+    from events.seed import Chunk, parsed_events
+    from events.store import write_batch
+
+    chunk = Chunk(0, 40, 1, NOW - timedelta(days=2), timedelta(days=1), None)
+    events = list(parsed_events(chunk))
+    for _ in range(2):  # a retried object: the second write inserts nothing
+        write_batch(events, [], source_id=None, object_key="k", object_version="v")
+    counted = sum(EventMinuteCount.objects.values_list("count", flat=True))
+    assert counted == len(events) == 40
+    purge_expired(NOW - timedelta(days=1, hours=12))
+    assert sum(EventMinuteCount.objects.values_list("count", flat=True)) == Event.objects.count()
