@@ -218,9 +218,11 @@ def _copy_in_parallel(chunks: list[Chunk], workers: int, progress: Callable[[int
     from django.db import connections
 
     conninfo = postgres_conninfo()
-    connections.close_all()  # no Django connection may cross the fork
+    connections.close_all()
     total = 0
-    ctx = multiprocessing.get_context("fork")
+    # spawn, not fork: a forked child would run kombu's after-fork hooks on inherited broker
+    # connections (and hang on a Redis BRPOP); the children need only psycopg and the chunk.
+    ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(workers) as pool:
         for written in pool.imap_unordered(copy_chunk, [(c, conninfo) for c in chunks]):
             total += written
