@@ -7,21 +7,10 @@ from django.db.models.fields.json import KeyTransform
 from django.urls import reverse
 
 from events.fields import IndicatorArrayField
+from parsers.indicators import INDICATOR_COLUMNS
 
-INDICATOR_COLUMNS = (
-    "p_any_ip_addresses",
-    "p_any_domain_names",
-    "p_any_trace_ids",
-    "p_any_usernames",
-    "p_any_emails",
-    "p_any_aws_arns",
-    "p_any_aws_account_ids",
-    "p_any_aws_instance_ids",
-    "p_any_aws_tags",
-    "p_any_md5_hashes",
-    "p_any_sha1_hashes",
-    "p_any_sha256_hashes",
-)
+__all__ = ["INDICATOR_COLUMNS", "Event", "Failure"]
+
 
 HOT_FIELDS = ("event", "code", "user", "login", "sid")
 

@@ -16,27 +16,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import orjson
-
+from events.copyformat import EVENT_COLUMNS, copy_rows
 from parsers import Origin, ParsedEvent, default_registry
 from parsers.generate import generate_lines
-from parsers.indicators import INDICATOR_COLUMNS
 
 LOG_TYPE = "Gravitational.TeleportAudit"
 CHUNK_EVENTS = 50_000
-COPY_COLUMNS = (
-    "p_row_id",
-    "p_log_type",
-    "source_id",
-    "p_event_time",
-    "p_parse_time",
-    "fields",
-    "p_extra",
-    "object_key",
-    "object_version",
-    "line",
-    *INDICATOR_COLUMNS,
-)
 
 
 @dataclass(frozen=True)
@@ -87,49 +72,12 @@ def parsed_events(chunk: Chunk) -> Iterator[ParsedEvent]:
             yield result
 
 
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_EMPTY_ARRAY = "{}"
-
-
-def copy_text(value: str) -> str:
-    """A value in COPY's text format: backslash, tab, newline and CR escaped."""
-    return value.translate(_COPY_ESCAPES)
-
-
-def copy_array(values: list[str]) -> str:
-    """A text[] literal in COPY's text format (elements always quoted, so any content is safe)."""
-    if not values:
-        return _EMPTY_ARRAY
-    quoted = ('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
-    return copy_text("{" + ",".join(quoted) + "}")
-
-
-def copy_line(event: ParsedEvent, chunk: Chunk) -> str:
-    """One events_event row in COPY text format, columns in COPY_COLUMNS order."""
-    indicators = event.indicators
-    return "\t".join(
-        (
-            event.row_id,
-            copy_text(event.log_type),
-            "\\N" if chunk.source_id is None else str(chunk.source_id),
-            event.event_time.isoformat(),
-            event.parse_time.isoformat(),
-            copy_text(orjson.dumps(event.fields).decode()),
-            copy_text(orjson.dumps(event.extra).decode()),
-            copy_text(chunk.object_key),
-            "",
-            str(event.line),
-            *(copy_array(indicators.get(column) or []) for column in INDICATOR_COLUMNS),
-        )
-    )
-
-
 def copy_chunk(args: tuple[Chunk, str]) -> int:
     """Generate, parse and COPY one chunk (runs in a worker process); returns rows written."""
     import psycopg
 
     chunk, conninfo = args
-    columns = ", ".join(f'"{c}"' for c in COPY_COLUMNS)
+    columns = ", ".join(EVENT_COLUMNS)
     with psycopg.connect(conninfo) as conn, conn.cursor() as cur:
         cur.execute("SET synchronous_commit = off")
         written = _copy_events(cur, chunk, columns)
@@ -138,18 +86,17 @@ def copy_chunk(args: tuple[Chunk, str]) -> int:
 
 def _copy_events(cur: Any, chunk: Chunk, columns: str) -> int:
     written = 0
-    buffer: list[str] = []
-    with (
-        cur.copy(f"COPY events_event ({columns}) FROM STDIN") as copy,
-    ):
+    batch: list[ParsedEvent] = []
+    with cur.copy(f"COPY events_event ({columns}) FROM STDIN") as copy:
         for event in parsed_events(chunk):
-            buffer.append(copy_line(event, chunk))
-            written += 1
-            if len(buffer) >= 2000:
-                copy.write("\n".join(buffer) + "\n")
-                buffer = []
-        if buffer:
-            copy.write("\n".join(buffer) + "\n")
+            batch.append(event)
+            if len(batch) >= 2000:
+                copy.write(copy_rows(batch, chunk.source_id, chunk.object_key, ""))
+                written += len(batch)
+                batch = []
+        if batch:
+            copy.write(copy_rows(batch, chunk.source_id, chunk.object_key, ""))
+            written += len(batch)
     return written
 
 

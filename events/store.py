@@ -11,31 +11,17 @@ harmless: the second time every event counts as a duplicate.
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
 
-import orjson
 from django.db import connection, transaction
 
+from events.copyformat import EVENT_COLUMNS, copy_rows, dumps_json
 from events.models import INDICATOR_COLUMNS, Event, Failure
 from parsers.parser import ParsedEvent, ParseFailure
 
-EVENT_COLUMNS = (
-    "p_row_id",
-    "p_log_type",
-    "source_id",
-    "p_event_time",
-    "p_parse_time",
-    "fields",
-    "p_extra",
-    "object_key",
-    "object_version",
-    "line",
-    *INDICATOR_COLUMNS,
-)
 FAILURE_COLUMNS = (
     "source_id",
     "log_types",
@@ -93,13 +79,6 @@ def write_batch(
 
 
 # --- events -----------------------------------------------------------------------------------
-def _dumps(value: object) -> str:
-    try:
-        return orjson.dumps(value).decode()
-    except (TypeError, orjson.JSONEncodeError):  # ints beyond 64 bits
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
 def _copy_events_postgresql(
     events: list[ParsedEvent], source_id: int | None, object_key: str, object_version: str
 ) -> WriteResult:
@@ -107,7 +86,7 @@ def _copy_events_postgresql(
         return WriteResult()
     columns = ", ".join(EVENT_COLUMNS)
     table = Event._meta.db_table
-    data = _copy_text(events, source_id, object_key, object_version)
+    data = copy_rows(events, source_id, object_key, object_version)
     if _copied_straight_in(events, data, table, columns):
         return WriteResult(len(events), 0, 0, Counter(event.log_type for event in events))
     with connection.cursor() as cursor:
@@ -127,79 +106,6 @@ def _copy_events_postgresql(
         by_log_type = Counter(dict(cursor.fetchall()))
     inserted = sum(by_log_type.values())
     return WriteResult(inserted, len(events) - inserted, 0, by_log_type)
-
-
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _jsonb_copy_text(value: object) -> str:
-    """JSON in COPY text form. orjson escapes control characters, so only backslashes need
-    doubling; jsonb refuses the NUL escape, so a NUL is kept visible as the text `\\u0000`."""
-    text = _dumps(value)
-    if "\\" not in text:
-        return text
-    if "\\u0000" in text:
-        text = text.replace("\\u0000", "\\\\u0000")
-    return text.replace("\\", "\\\\")
-
-
-def _copy_field(text: str) -> str:
-    """A value in COPY's text format (backslash, tab, newline and CR escaped)."""
-    return text.translate(_COPY_ESCAPES)
-
-
-_PLAIN_ELEMENTS = re.compile(r'[^"\\\x00-\x1f]*')
-
-
-def _array_literal(values: list[str]) -> str:
-    """A PostgreSQL text[] literal in COPY text form: elements quoted, specials escaped."""
-    joined = '","'.join(values)
-    if _PLAIN_ELEMENTS.fullmatch(joined):  # the common case: IPs, names, ids
-        return '{"' + joined + '"}'
-    quoted = ('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
-    return _copy_field("{" + ",".join(quoted) + "}")
-
-
-def _copy_text(
-    events: list[ParsedEvent], source_id: int | None, object_key: str, object_version: str
-) -> bytes:
-    """The batch in COPY text format, built in one go (much faster than a row at a time)."""
-    source = "\\N" if source_id is None else str(source_id)
-    key = _copy_field(object_key)
-    version = _copy_field(object_version)
-    lines = []
-    append = lines.append
-    for event in events:
-        indicators = event.indicators
-        if indicators:
-            arrays = "\t".join(
-                _array_literal(values) if (values := indicators.get(c)) else "{}"
-                for c in INDICATOR_COLUMNS
-            )
-        else:
-            arrays = _EMPTY_ARRAYS
-        append(
-            "\t".join(
-                (
-                    event.row_id,
-                    _copy_field(event.log_type),
-                    source,
-                    event.event_time.isoformat(),
-                    event.parse_time.isoformat(),
-                    _jsonb_copy_text(event.fields),
-                    _jsonb_copy_text(event.extra) if event.extra else "{}",
-                    key,
-                    version,
-                    str(event.line),
-                    arrays,
-                )
-            )
-        )
-    append("")
-    return "\n".join(lines).encode("utf-8", "surrogateescape")
-
-
-_EMPTY_ARRAYS = "\t".join(["{}"] * len(INDICATOR_COLUMNS))
 
 
 def _copied_straight_in(events: list[ParsedEvent], data: bytes, table: str, columns: str) -> bool:
@@ -276,8 +182,8 @@ def _event_params(
         source_id,
         ops.adapt_datetimefield_value(event.event_time.astimezone(UTC)),
         ops.adapt_datetimefield_value(event.parse_time.astimezone(UTC)),
-        _dumps(event.fields),
-        _dumps(event.extra or {}),
+        dumps_json(event.fields),
+        dumps_json(event.extra or {}),
         object_key,
         object_version,
         event.line,

@@ -4,11 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 
 from events.models import Event
-from events.seed import COPY_COLUMNS, Chunk, copy_array, copy_line, copy_text, plan_chunks
-from parsers import ParsedEvent
+from events.seed import plan_chunks
 from tests.factories import SourceFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -47,35 +45,3 @@ def test_plan_chunks_covers_the_count_and_the_window():
     assert sum(c.count for c in chunks) == 120_001
     assert chunks[0].start == end - timedelta(days=30)
     assert chunks[-1].start + chunks[-1].span == end
-
-
-def test_copy_text_format_escapes_what_copy_would_misread():
-    assert copy_text("a\tb\nc\\d\re") == "a\\tb\\nc\\\\d\\re"
-    assert copy_array([]) == "{}"
-    assert copy_array(['a"b', "c\\d", "x,y"]) == '{"a\\\\"b","c\\\\\\\\d","x,y"}'
-
-
-@pytest.mark.skipif("connection.vendor != 'postgresql'")
-def test_copy_line_round_trips_hostile_values_through_postgresql():
-    hostile = 'tab\there "quote" back\\slash\nnewline {brace},comma'
-    event = ParsedEvent(
-        row_id="0" * 32,
-        log_type="Gravitational.TeleportAudit",
-        event_time=datetime(2026, 11, 27, 10, tzinfo=UTC),
-        parse_time=datetime(2026, 11, 27, 11, tzinfo=UTC),
-        fields={"event": hostile, "n": 1},
-        extra={"x": hostile},
-        indicators={"p_any_usernames": [hostile, "plain"]},
-        warnings=0,
-        line=7,
-    )
-    chunk = Chunk(0, 1, 0, event.event_time, timedelta(hours=1), None)
-    with connection.cursor() as cursor:
-        columns = ", ".join(f'"{c}"' for c in COPY_COLUMNS)
-        with cursor.cursor.copy(f"COPY events_event ({columns}) FROM STDIN") as copy:
-            copy.write(copy_line(event, chunk) + "\n")
-    stored = Event.objects.get(p_row_id="0" * 32)
-    assert stored.fields == {"event": hostile, "n": 1}
-    assert stored.p_extra == {"x": hostile}
-    assert stored.p_any_usernames == [hostile, "plain"]
-    assert stored.line == 7
