@@ -95,8 +95,10 @@ def record_membership(sender, instance, action, reverse, model, pk_set, **kwargs
     """
     field = MEMBERSHIPS[sender]
     if action == "pre_clear":
-        owners = model._default_manager.filter(**{field: instance})
-        related = owners if reverse else getattr(instance, field).all()
+        if reverse:  # group.user_set.clear(): the users who were in it
+            related = model._default_manager.filter(**{field: instance})
+        else:
+            related = getattr(instance, field).all()
         instance._audit_cleared = set(related.values_list("pk", flat=True))
         return
     if action == "post_clear":

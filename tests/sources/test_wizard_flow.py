@@ -132,7 +132,10 @@ def test_s3_wizard_walk_permissions_verify_finish(admin_client, admin_user, buck
     assert source.health == Source.Health.WAITING
     run.refresh_from_db()
     assert run.source == source
-    assert AuditEntry.objects.for_object(source).get().action == "created"
+    created = AuditEntry.objects.for_object(source).get()
+    assert (created.action, created.actor, created.via) == ("created", admin_user, "console")
+    assert created.changes["name"] == [None, "teleport-s3"]
+    assert created.changes["config.bucket"] == [None, BUCKET]
     # the draft is gone: finishing twice cannot create a second source
     assert admin_client.post(finish_url, {}).status_code == 404
 
