@@ -173,6 +173,17 @@ def test_token_from_the_command_names_the_command(viewer, monkeypatch, capsys):
 
 
 # --- Users and groups --------------------------------------------------------------------------
+def test_first_admin_from_ensure_admin_is_entered_without_its_password(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["manage.py", "ensure_admin"])
+    call_command("ensure_admin")
+    password = capsys.readouterr().out.split("Password: ")[1].split()[0]
+    [(action, actor, via, changes)] = entries("user")
+    assert (action, actor, via) == ("created", "manage.py ensure_admin", "command")
+    assert changes["is_superuser"] == [None, True]
+    assert changes["password"] == [None, REDACTED]
+    assert password not in stored_text()
+
+
 def test_admin_creates_a_user_and_sets_a_password_never_stored(admin_client):
     new_password = "an0ther-Long-secret"
     add = admin_client.post(
