@@ -360,7 +360,10 @@ def test_audit_page_is_for_staff_and_filters_without_javascript(admin_client, cl
     assert "findme" not in admin_client.get(url, {"action": "paused"}).content.decode()
     assert "findme" not in admin_client.get(url, {"actor": "admin"}).content.decode()
 
+    assert f'href="{url}"' in admin_client.get(reverse("dashboard")).content.decode()
+
     client.force_login(viewer)
+    assert f'href="{url}"' not in client.get(reverse("dashboard")).content.decode()
     assert client.get(url).status_code == 403
     client.logout()
     assert client.get(url)["Location"].startswith(reverse("login"))
