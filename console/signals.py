@@ -41,7 +41,7 @@ def _snapshot(instance: models.Model) -> dict[str, Any]:
 def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     return {
         field: [before.get(field), after.get(field)]
-        for field in after.keys() | before.keys()
+        for field in sorted(after.keys() | before.keys())
         if before.get(field) != after.get(field)
     }
 
