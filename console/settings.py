@@ -90,6 +90,9 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
+# --- Audit trail: record() learns the request's user, IP and door (console/API/admin) from here.
+MIDDLEWARE += ["console.audit.AuditContextMiddleware"]
+
 ROOT_URLCONF = "console.urls"
 WSGI_APPLICATION = "console.wsgi.application"
 

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from console import account, views
+from console import account, audit_log, views
 from console.api import urlpatterns as api_urlpatterns
 
 urlpatterns = [
@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/", api_urlpatterns()),
     path("account/", account.account, name="account"),
     path("account/tokens/<int:pk>/revoke/", account.revoke_token, name="revoke_token"),
+    path("audit/", audit_log.audit_log, name="audit"),
     path("sources/", include("sources.urls")),
     path("ingestion/", include("ingestion.urls")),
     path("search/", include("events.urls")),

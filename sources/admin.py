@@ -1,4 +1,4 @@
-"""Admin: sources with their transport settings, verification runs and history.
+"""Admin: sources with their transport settings and verification runs (history: Audit entries).
 
 Changing sources in the admin follows the same rule as the console: staff or "Source admins".
 """
@@ -9,16 +9,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
+from console.audit import is_secret
 from sources import services, transports
-from sources.models import Source, SourceChange, VerificationRun
+from sources.models import Source, VerificationRun
 from sources.permissions import can_manage_sources
 
-SECRET_KEYS = ("secret", "password", "token", "access_key")
 MASK = "••••••"
-
-
-def is_secret(key: str) -> bool:
-    return any(s in key.lower() for s in SECRET_KEYS)
 
 
 def masked(config: dict) -> dict:
@@ -142,7 +138,8 @@ class SourceAdmin(SourceAdminPermissions, admin.ModelAdmin):
         else:
             obj.created_by = request.user
             super().save_model(request, obj, form, change)
-            services.record(obj, "created", request.user, {}, via="admin")
+            created = services.diff({}, services.snapshot(obj))
+            services.record(obj, "created", request.user, created, via="admin")
 
     def delete_model(self, request, obj):
         services.delete_source(obj, request.user, via="admin")
@@ -193,21 +190,4 @@ class VerificationRunAdmin(SourceAdminPermissions, admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(SourceChange)
-class SourceChangeAdmin(SourceAdminPermissions, admin.ModelAdmin):
-    list_display = ["at", "source_name", "action", "user", "via"]
-    list_filter = ["action", "via"]
-    search_fields = ["source_name", "user__username"]
-    readonly_fields = [f.name for f in SourceChange._meta.fields]
-
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False

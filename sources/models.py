@@ -100,33 +100,3 @@ class VerificationRun(models.Model):
     @property
     def failed_checks(self) -> list[dict]:
         return [check for check in self.checks if not check.get("ok")]
-
-
-class SourceChange(models.Model):
-    """The history of a source: who created, changed, paused, verified or deleted it, and when."""
-
-    class Action(models.TextChoices):
-        CREATED = "created", "Created"
-        UPDATED = "updated", "Changed settings"
-        PAUSED = "paused", "Paused"
-        RESUMED = "resumed", "Resumed"
-        VERIFIED = "verified", "Ran verification"
-        DELETED = "deleted", "Deleted"
-
-    source = models.ForeignKey(
-        Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="changes"
-    )
-    source_name = models.CharField(max_length=100)
-    action = models.CharField(max_length=16, choices=Action.choices)
-    changes = models.JSONField(default=dict, blank=True, help_text="{field: [before, after]}")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    via = models.CharField(max_length=16, default="console", help_text="console, api or admin")
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        ordering = ["-at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.source_name}: {self.get_action_display()}"

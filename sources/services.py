@@ -1,6 +1,7 @@
 """What can happen to a source, in one place for the wizard, the settings page, the API and admin.
 
-Each change is one transaction and leaves a SourceChange row (the source's history).
+Each change is one transaction and leaves an audit entry (console.audit), which is also the
+source's History tab.
 """
 
 from __future__ import annotations
@@ -9,28 +10,29 @@ from typing import Any
 
 from django.db import transaction
 
-from sources.models import Source, SourceChange, VerificationRun
+from console import audit
+from console.models import AuditEntry
+from sources.models import Source, VerificationRun
 
-TRACKED_FIELDS = ("name", "log_types", "config", "alarm_minutes", "paused")
+Action = AuditEntry.Action
+TRACKED_FIELDS = ("name", "transport", "log_types", "config", "alarm_minutes", "paused")
 
 
 def record(source: Source, action: str, user=None, changes=None, via: str = "console") -> None:
-    SourceChange.objects.create(
-        source=source,
-        source_name=source.name,
-        action=action,
-        changes=changes or {},
-        user=user if getattr(user, "is_authenticated", False) else None,
-        via=via,
-    )
+    audit.record(action, source, changes=changes, actor=user, via=via)
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
-    """{field: [before, after]} for changed fields; config compared key by key."""
+    """{field: [before, after]} for changed fields; config compared key by key.
+
+    diff({}, snapshot(source)) lists a new source's settings, diff(snapshot(source), {}) a deleted
+    one's.
+    """
     changes: dict[str, list[Any]] = {}
     for field in TRACKED_FIELDS:
         old, new = before.get(field), after.get(field)
-        if field == "config" and isinstance(old, dict) and isinstance(new, dict):
+        if field == "config" and isinstance(old or new, dict):
+            old, new = old or {}, new or {}
             for key in sorted({*old, *new}):
                 if old.get(key) != new.get(key):
                     changes[f"config.{key}"] = [old.get(key), new.get(key)]
@@ -64,7 +66,7 @@ def create_source(
         alarm_minutes=alarm_minutes,
         created_by=user if getattr(user, "is_authenticated", False) else None,
     )
-    record(source, SourceChange.Action.CREATED, user, {"transport": [None, transport]}, via)
+    record(source, Action.CREATED, user, diff({}, snapshot(source)), via)
     if verification is not None:
         VerificationRun.objects.filter(pk=verification.pk).update(source=source)
         verification.refresh_from_db()
@@ -83,9 +85,9 @@ def update_source(source: Source, user=None, via: str = "console", **values: Any
     source.save()
     changes = diff(before, snapshot(source))
     if changes:
-        action = SourceChange.Action.UPDATED
+        action = Action.UPDATED
         if set(changes) == {"paused"}:
-            action = SourceChange.Action.PAUSED if source.paused else SourceChange.Action.RESUMED
+            action = Action.PAUSED if source.paused else Action.RESUMED
         record(source, action, user, changes, via)
     return source
 
@@ -105,7 +107,7 @@ def set_paused(source: Source, paused: bool, user=None, via: str = "console") ->
 
 @transaction.atomic
 def delete_source(source: Source, user=None, via: str = "console") -> None:
-    record(source, SourceChange.Action.DELETED, user, {}, via)
+    record(source, Action.DELETED, user, diff(snapshot(source), {}), via)
     source.delete()
 
 
@@ -124,6 +126,6 @@ def start_verification(
             created_by=user if getattr(user, "is_authenticated", False) else None,
         )
         if source is not None:
-            record(source, SourceChange.Action.VERIFIED, user, {}, via)
+            record(source, Action.VERIFIED, user, {}, via)
     transaction.on_commit(lambda: run_verification.delay(run.pk))
     return run

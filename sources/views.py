@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from console.models import AuditEntry
 from parsers import default_registry
 from sources import services, stats, transports
 from sources.drafts import drop_draft, get_draft, save_draft
@@ -362,7 +363,7 @@ def source_health(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def source_history(request: HttpRequest, pk: int) -> HttpResponse:
     source = get_object_or_404(Source, pk=pk)
-    changes = source.changes.select_related("user")[:200]
+    changes = AuditEntry.objects.for_object(source)[:200]
     context = _source_context(request, source, "history", changes=changes)
     return _render_tab(request, context, "sources/source_history.html")
 

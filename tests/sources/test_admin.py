@@ -5,8 +5,9 @@ import json
 import pytest
 from django.urls import reverse
 
+from console.models import AuditEntry
 from sources.admin import masked
-from sources.models import Source, SourceChange, VerificationRun
+from sources.models import Source, VerificationRun
 from tests.factories import SourceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +35,8 @@ def test_actions_pause_resume_and_verify_now(admin_client, admin_user):
     assert set(Source.objects.values_list("paused", flat=True)) == {False}
     admin_client.post(url, {"action": "verify_now", "_selected_action": ids})
     assert VerificationRun.objects.filter(source__in=[a, b]).count() == 2
-    assert SourceChange.objects.filter(via="admin", user=admin_user).count() == 6
+    sources = AuditEntry.objects.filter(object_type="source", via="admin", actor=admin_user)
+    assert sources.count() == 6
 
 
 def test_settings_are_shown_with_secrets_masked(admin_client):
@@ -77,7 +79,7 @@ def test_staff_admin_edit_records_history(admin_client, admin_user):
     assert source.config["prefixes"] == [
         {"prefix": "", "log_types": ["Gravitational.TeleportAudit"], "exclude": []}
     ]
-    change = SourceChange.objects.get(source=source)
+    change = AuditEntry.objects.for_object(source).get()
     assert change.via == "admin"
     assert change.changes["name"] == ["before", "after"]
     data["config"] = json.dumps({"account_id": "1234", "bucket": "Bad_Bucket"})

@@ -3,9 +3,9 @@
 import pytest
 from django.core.management import call_command
 
-from console.models import ApiToken
+from console.models import ApiToken, AuditEntry
 from sources import aws as aws_clients
-from sources.models import Source, SourceChange, VerificationRun
+from sources.models import Source, VerificationRun
 from tests.conftest import wait_until
 from tests.factories import SourceFactory
 from tests.sources.conftest import ACCOUNT, BUCKET, TELEPORT
@@ -160,7 +160,10 @@ def test_create_and_verify_an_s3_source_through_the_api(client, celery_worker, b
     source = client.get(f"{API}/{source_id}", headers=headers).json()
     assert source["health"] == "unhealthy"
     assert [
-        c.action for c in SourceChange.objects.filter(source_id=source_id).order_by("at", "id")
+        c.action
+        for c in AuditEntry.objects.filter(object_type="source", object_id=str(source_id)).order_by(
+            "at", "id"
+        )
     ] == [
         "created",
         "verified",
@@ -226,9 +229,9 @@ def test_update_pause_and_delete(admin_api, admin_user):
     assert not Source.objects.filter(pk=source.pk).exists()
     assert Source.objects.filter(pk=taken.pk).exists()
     actions = list(
-        SourceChange.objects.filter(source_name__in=["old-name", "new-name"]).values_list(
-            "action", "user__username", "via"
-        )
+        AuditEntry.objects.filter(
+            object_type="source", object_label__in=["old-name", "new-name"]
+        ).values_list("action", "actor__username", "via")
     )
     assert ("deleted", admin_user.username, "api") in actions
     assert ("paused", admin_user.username, "api") in actions
@@ -282,6 +285,6 @@ def test_source_admins_group_members_manage_sources_through_the_api(client, sour
         API, payload, content_type="application/json", headers=bearer(source_admin)
     )
     assert response.status_code == 201, response.content
-    change = SourceChange.objects.get(source_id=response.json()["id"])
-    assert change.user == source_admin
+    change = AuditEntry.objects.get(object_type="source", object_id=str(response.json()["id"]))
+    assert change.actor == source_admin
     assert change.via == "api"

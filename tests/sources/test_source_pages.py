@@ -6,9 +6,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from console.models import AuditEntry
 from events.models import Event
 from ingestion.models import HourlyStats, ObjectLedger
-from sources.models import Source, SourceChange
+from sources.models import Source
 from tests.factories import EventFactory, SourceFactory
 from tests.sources.conftest import TELEPORT, s3_form_data
 
@@ -93,11 +94,11 @@ def test_settings_edit_with_the_same_form_records_history(admin_client, admin_us
     source.refresh_from_db()
     assert source.config["bucket"] == "sluice-test-logs"
     assert source.alarm_minutes == 1440
-    change = SourceChange.objects.get(source=source)
-    assert change.user == admin_user
+    change = AuditEntry.objects.for_object(source).get()
+    assert change.actor == admin_user
     assert change.changes["config.bucket"] == ["old", "sluice-test-logs"]
     history = admin_client.get(reverse("sources:history", args=[source.pk])).content.decode()
-    assert "Changed settings" in history
+    assert "Changed" in history
     assert "config.bucket" in history
     assert admin_user.username in history
 
@@ -117,7 +118,9 @@ def test_pause_resume_and_verify_again(admin_client):
     assert response["Location"] == reverse("sources:health", args=[source.pk])
     health = admin_client.get(response["Location"]).content.decode()
     assert 'hx-trigger="every 1s"' in health  # queued: the page polls until the worker finishes
-    actions = list(SourceChange.objects.values_list("action", flat=True).order_by("at", "id"))
+    actions = list(
+        AuditEntry.objects.for_object(source).values_list("action", flat=True).order_by("at", "id")
+    )
     assert actions == ["paused", "resumed", "verified"]
 
 
@@ -134,7 +137,8 @@ def test_delete_needs_the_name_typed_and_keeps_events(admin_client):
     assert response["Location"] == reverse("sources:list")
     assert not Source.objects.filter(pk=source.pk).exists()
     assert Event.objects.filter(pk=event.pk).exists()
-    assert SourceChange.objects.get(source_name="teleport-prod").action == "deleted"
+    deleted = AuditEntry.objects.get(object_type="source", object_label="teleport-prod")
+    assert deleted.action == "deleted"
 
 
 def test_tabs_answer_htmx_with_the_panel_only(viewer_client):

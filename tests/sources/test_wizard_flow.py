@@ -4,8 +4,9 @@ import pytest
 import yaml
 from django.urls import reverse
 
+from console.models import AuditEntry
 from sources import aws as aws_clients
-from sources.models import Source, SourceChange, VerificationRun
+from sources.models import Source, VerificationRun
 from sources.tasks import run_verification
 from tests.sources.conftest import BUCKET, TELEPORT, s3_form_data, sqs_form_data
 
@@ -131,7 +132,10 @@ def test_s3_wizard_walk_permissions_verify_finish(admin_client, admin_user, buck
     assert source.health == Source.Health.WAITING
     run.refresh_from_db()
     assert run.source == source
-    assert SourceChange.objects.get(source=source).action == "created"
+    created = AuditEntry.objects.for_object(source).get()
+    assert (created.action, created.actor, created.via) == ("created", admin_user, "console")
+    assert created.changes["name"] == [None, "teleport-s3"]
+    assert created.changes["config.bucket"] == [None, BUCKET]
     # the draft is gone: finishing twice cannot create a second source
     assert admin_client.post(finish_url, {}).status_code == 404
 
