@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -102,6 +103,19 @@ def cpu_seconds(proc) -> float:
     except psutil.NoSuchProcess:
         pass
     return total
+
+
+def backend_cpu(database: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend connected to `database` (by process title)."""
+    seconds = {}
+    for p in psutil.process_iter(["cmdline"]):
+        if f" {database} " in " ".join(p.info["cmdline"] or []):
+            try:
+                times = p.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            seconds[p.pid] = times.user + times.system
+    return seconds
 
 
 def stored_from(source) -> int:
@@ -256,6 +270,8 @@ def main() -> int:
         )
         load_before = os.getloadavg()
         cpu_before = {name: cpu_seconds(proc) for name, proc in services.items()}
+        backends_before = backend_cpu(args.database)
+        reaped_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         machine_before = psutil.cpu_times()
         stored_before, started = stored_from(source), time.monotonic()
         os.environ["LOAD_PLAN"] = str(plan)
@@ -286,7 +302,15 @@ def main() -> int:
         elapsed = time.monotonic() - started
         stored = stored_from(source) - stored_before
         machine_after = psutil.cpu_times()
-        cpu = {name: cpu_seconds(proc) - cpu_before.get(name, 0) for name, proc in services.items()}
+        cpu = {name: cpu_seconds(services[name]) - cpu_before[name] for name in cpu_before}
+        reaped = resource.getrusage(resource.RUSAGE_CHILDREN)  # locust, once it has exited
+        cpu["locust"] = (reaped.ru_utime + reaped.ru_stime) - (
+            reaped_before.ru_utime + reaped_before.ru_stime
+        )
+        cpu[f"PostgreSQL ({args.database} backends)"] = sum(
+            seconds - backends_before.get(pid, 0.0)
+            for pid, seconds in backend_cpu(args.database).items()
+        )
         load_after = os.getloadavg()
     finally:
         for name, proc in reversed(services.items()):
@@ -317,11 +341,12 @@ def main() -> int:
         f"CPU busy {busy:.0f} s of {elapsed * (os.cpu_count() or 1):.0f} s "
         f"({os.cpu_count()} CPUs); of which "
         + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in cpu.items())
-        + f"; PostgreSQL and other jobs on the machine {busy - sum(cpu.values()):.0f} s"
+        + f"; everything else on the machine {busy - sum(cpu.values()):.0f} s"
     )
     errors = [s for s in samples if s[2]]
     for message in sorted({s[2] for s in errors})[:5]:
         print(f"error: {message}")
+    print(f"load: {len(samples) - len(errors)} passed, {len(errors)} failed")
     if errors or stored == 0 or not samples:
         print(f"FAILED: {len(errors)} request errors, {stored} events ingested")
         return 1
