@@ -80,6 +80,30 @@ def setup_django(env: dict[str, str]) -> None:
     django.setup()
 
 
+def ensure_seeded(env: dict[str, str], database: str, events: int, seed: int) -> int:
+    """Seed `events` generated events over 30 days into an empty database; reuse a seeded one."""
+    from events.models import Event
+
+    have = Event.objects.count()
+    if have == 0:
+        print(f"seeding {events:,} events over 30 days into {database} ...", flush=True)
+        manage(
+            env,
+            "seed_events",
+            "--events",
+            str(events),
+            "--days",
+            "30",
+            "--seed",
+            str(seed),
+            "--defer-indexes",
+        )
+        have = Event.objects.count()
+    elif have != events:
+        print(f"note: reusing {have:,} events already in {database} (asked for {events:,})")
+    return have
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -269,27 +293,7 @@ def main() -> int:
     setup_django(env)
     from django.db import connection
 
-    from events.models import Event
-
-    have = Event.objects.count()
-    if have == 0:
-        print(f"seeding {args.events:,} events over 30 days into {args.database} ...", flush=True)
-        manage(
-            env,
-            "seed_events",
-            "--events",
-            str(args.events),
-            "--days",
-            "30",
-            "--seed",
-            str(args.seed),
-            "--defer-indexes",
-        )
-        have = Event.objects.count()
-    elif have != args.events:
-        print(
-            f"note: reusing {have:,} events already in {args.database} (asked for {args.events:,})"
-        )
+    have = ensure_seeded(env, args.database, args.events, args.seed)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE events_event")
         cursor.execute("SELECT min(p_event_time), max(p_event_time) FROM events_event")
