@@ -16,6 +16,7 @@ from django.conf import settings
 
 from parsers.generate import generate_lines
 from sources import aws as aws_module
+from sources.models import Source
 from tests.conftest import ROOT, VENV_BIN, database_url_for_subprocess, wait_until
 from tests.factories import SourceFactory
 
@@ -94,6 +95,17 @@ def s3_source(notified_bucket):
             "list_interval_minutes": 5,
         },
     )
+
+
+@pytest.fixture
+def sqs_source(db, sqs):
+    """A source reading raw events from its own queue: (source, sqs client, queue url)."""
+    queue_url = sqs.create_queue(QueueName="teleport-events")["QueueUrl"]
+    source = SourceFactory(
+        transport=Source.Transport.SQS,
+        config={"queue_url": queue_url, "region": "us-east-1", "stream_type": "auto"},
+    )
+    return source, sqs, queue_url
 
 
 def queue_is_empty(sqs, queue_url: str) -> bool:

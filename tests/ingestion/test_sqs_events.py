@@ -2,29 +2,15 @@
 
 import json
 
-import pytest
 from django.core.management import call_command
 
 from events.models import Event, Failure
 from ingestion.readers import sqs_events
 from ingestion.readers.sqs_common import receive_batch
 from parsers.generate import generate_lines
-from sources import aws as aws_module
 from sources.models import Source
-from tests.factories import SourceFactory
 
 from .conftest import queue_is_empty
-
-
-@pytest.fixture
-def sqs_source(db, aws):
-    sqs = aws_module.client("sqs")
-    queue_url = sqs.create_queue(QueueName="teleport-events")["QueueUrl"]
-    source = SourceFactory(
-        transport=Source.Transport.SQS,
-        config={"queue_url": queue_url, "region": "us-east-1", "stream_type": "auto"},
-    )
-    return source, sqs, queue_url
 
 
 def test_each_body_shape_is_read_and_the_messages_deleted(sqs_source):
