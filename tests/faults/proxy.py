@@ -22,6 +22,13 @@ S3_SLOWDOWN = (
 SQS_THROTTLING = b'{"__type":"com.amazonaws.sqs#ThrottlingException","message":"Rate exceeded"}'
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        """A client gone mid-answer (a killed worker) is expected here, not worth a traceback."""
+
+
 class FlakyProxy:
     """Start with `start()`; `counts` says what was done to how many requests."""
 
@@ -35,8 +42,7 @@ class FlakyProxy:
         self.counts: Counter[str] = Counter()
         self.enabled = True
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
+        self._server = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property

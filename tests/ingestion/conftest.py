@@ -123,6 +123,17 @@ def send_json(sqs, queue_url: str, body: dict) -> None:
     sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(body))
 
 
+def _pong() -> bool:
+    """A worker answered a ping; False also while the broker connection is being re-made."""
+    from console.celery import app
+
+    try:
+        with app.connection_for_write() as fresh:  # not a pooled one a broker restart killed
+            return bool(app.control.ping(timeout=0.5, connection=fresh))
+    except (redis.exceptions.ConnectionError, OSError):
+        return False
+
+
 class Workers:
     """Celery worker subprocesses on the test database and Redis; `kill()` is a SIGKILL of all."""
 
@@ -131,8 +142,6 @@ class Workers:
         self.log = open(ROOT / "var" / "test-ingestion-worker.log", "ab")  # noqa: SIM115
 
     def start(self, concurrency: int = 2) -> subprocess.Popen:
-        from console.celery import app
-
         env = {
             **os.environ,
             "DATABASE_URL": database_url_for_subprocess(),
@@ -156,7 +165,7 @@ class Workers:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        wait_until(lambda: app.control.ping(timeout=0.5), timeout=60, what="celery worker")
+        wait_until(_pong, timeout=60, what="celery worker")
         return self.proc
 
     def children(self) -> list[int]:
