@@ -14,6 +14,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from tests.ports import free_port
+
 from .services import (
     ENV_PG_DIR,
     ENV_PG_PORT,
@@ -25,14 +27,6 @@ from .services import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _parser() -> argparse.ArgumentParser:

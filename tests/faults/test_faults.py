@@ -23,6 +23,8 @@ pytestmark = pytest.mark.e2e
 # Faults happen between these shares of the expected events, so they hit a running ingestion.
 FIRST_FAULT, LAST_FAULT = 0.03, 0.9
 VISIBILITY_SECONDS = 10
+# Each source's receive pass holds a pool process while it long polls: two of the four read.
+WORKER_CONCURRENCY = 4
 FAULT_ENV = {
     "SLUICE_SQS_VISIBILITY_SECONDS": str(VISIBILITY_SECONDS),
     "SLUICE_SQS_POLL_SECONDS": "10",
@@ -128,7 +130,7 @@ def test_ingestion_survives_kills_restarts_and_a_flaky_network(
 
     upload(fault_data, s3, sqs, events_queue)
     started = time.monotonic()
-    workers.start()
+    workers.start(WORKER_CONCURRENCY)
     receivers = Receivers([s3_source.pk, events_source.pk])
     deadline = started + 300 + expected / 100  # bounded: far above a healthy run's time
 
@@ -138,7 +140,7 @@ def test_ingestion_survives_kills_restarts_and_a_flaky_network(
         fault.injected_at = time.monotonic()
         if fault.kind == "kill":
             workers.kill()
-            workers.start()
+            workers.start(WORKER_CONCURRENCY)
         elif fault.kind == "redis":
             private_services.redis.restart()
         else:
