@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -51,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 0
+    # a CI timeout's SIGTERM still stops pytest and the private servers (the finally below)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     work = Path(tempfile.mkdtemp(prefix="sluice-faults-"))
     work.chmod(0o755)  # the cluster's owner (postgres) must reach its directory
     postgres = PrivatePostgres(work / "postgres", free_port(), bindir)
