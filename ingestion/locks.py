@@ -20,11 +20,20 @@ def connection() -> redis.Redis:
 
 @contextmanager
 def held(name: str, *, timeout: int):
-    """Yields True when this process holds the lock, False when another one does."""
+    """Yields `renew` when this process holds the lock, None when another one does.
+
+    `renew()` starts the timeout again, so a holder doing long work keeps a short timeout and a
+    holder that died (SIGKILL) blocks the others only that long.
+    """
     lock = connection().lock(f"sluice:lock:{name}", timeout=timeout, blocking=False)
     acquired = lock.acquire(blocking=False)
+
+    def renew() -> None:
+        with suppress(redis.exceptions.LockError):  # lost meanwhile: the work is safe to overlap
+            lock.reacquire()
+
     try:
-        yield acquired
+        yield renew if acquired else None
     finally:
         if acquired:
             with suppress(redis.exceptions.LockError):  # expired meanwhile: nothing to release

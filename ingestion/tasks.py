@@ -62,13 +62,18 @@ def check_alarms() -> list[int]:
 def poll_source(source_id: int) -> int:
     """One receiver per source at a time; the messages it hands out are read in parallel."""
     source = Source.objects.get(pk=source_id)
-    with locks.held(f"poll:{source_id}", timeout=POLL_LOCK_SECONDS) as mine:
-        if not mine:
+    with locks.held(f"poll:{source_id}", timeout=receive_lock_seconds()) as renew:
+        if not renew:
             return 0
         kind = discovery(source)
-        if kind == "sqs":
-            return READERS[kind](source, lambda *args: ingest_messages.delay(*args))
-        return READERS[kind](source, lambda *args: ingest_notification.delay(*args))
+        task = ingest_messages if kind == "sqs" else ingest_notification
+        return READERS[kind](source, lambda *args: task.delay(*args), on_receive=renew)
+
+
+def receive_lock_seconds() -> int:
+    """The receiver lock outlives one long poll by a margin and is renewed after each receive,
+    so a receiver killed mid-pass holds its source back for this long, not for the whole pass."""
+    return 2 * conf.wait_seconds() + 10
 
 
 @shared_task(time_limit=LIST_LOCK_SECONDS, soft_time_limit=LIST_LOCK_SECONDS - 30)

@@ -1,7 +1,6 @@
 """Shared fixtures: users by role, and real services (moto server over HTTP, a Celery worker)."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ import requests
 from django.db import connection
 
 from tests.factories import UserFactory
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -42,12 +42,6 @@ def shared_corpus() -> Path:
 
 
 # --- Real services ------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def wait_until(predicate, *, timeout: float = 30.0, interval: float = 0.1, what: str = "condition"):
     """Poll `predicate` until it returns a truthy value; fail the test with `what` on timeout."""
     deadline = time.monotonic() + timeout

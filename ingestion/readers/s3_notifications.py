@@ -8,6 +8,7 @@ all is left alone, so the queue's redrive policy (maxReceiveCount) moves poison 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from ingestion import conf
@@ -29,6 +30,7 @@ def receive(
     seconds: float | None = None,
     until_empty: bool = False,
     wait: int | None = None,
+    on_receive: Callable[[], None] | None = None,
 ) -> int:
     """Receive notification messages and hand each to `handle(source_id, queue_url, message)`."""
     queue_url = source.config.get("queue_url") or ""
@@ -44,6 +46,7 @@ def receive(
             seconds=conf.poll_seconds() if seconds is None else seconds,
             until_empty=until_empty,
             wait=conf.wait_seconds() if wait is None else wait,
+            on_receive=on_receive,
         ):
             for message in batch:
                 handle(source.pk, queue_url, message.as_dict())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,14 +45,25 @@ def receive_batch(client: Any, queue_url: str, *, wait: int) -> list[Message]:
     ]
 
 
-def receive_for(client: Any, queue_url: str, *, seconds: float, wait: int, until_empty: bool):
-    """Batches of messages, long polling for up to `seconds` (or until the first empty receive)."""
+def receive_for(
+    client: Any,
+    queue_url: str,
+    *,
+    seconds: float,
+    wait: int,
+    until_empty: bool,
+    on_receive: Callable[[], None] | None = None,
+):
+    """Batches of messages, long polling for up to `seconds` (or until the first empty receive).
+    `on_receive` is called after every receive, empty or not (a receiver renews its lock)."""
     deadline = time.monotonic() + seconds
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return
         batch = receive_batch(client, queue_url, wait=min(wait, int(remaining)))
+        if on_receive:
+            on_receive()
         if batch:
             yield batch
         elif until_empty:

@@ -6,6 +6,7 @@ twice; messages are deleted in one call after the batch is committed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ingestion import conf
@@ -25,6 +26,7 @@ def receive(
     seconds: float | None = None,
     until_empty: bool = False,
     wait: int | None = None,
+    on_receive: Callable[[], None] | None = None,
 ) -> int:
     """Receive batches of messages and hand each batch to `handle(source_id, queue_url, [msgs])`."""
     queue_url = source.config.get("queue_url") or ""
@@ -37,6 +39,7 @@ def receive(
             seconds=conf.poll_seconds() if seconds is None else seconds,
             until_empty=until_empty,
             wait=conf.wait_seconds() if wait is None else wait,
+            on_receive=on_receive,
         ):
             handle(source.pk, queue_url, [m.as_dict() for m in batch])
             count += len(batch)

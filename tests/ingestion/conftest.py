@@ -16,6 +16,7 @@ from django.conf import settings
 
 from parsers.generate import generate_lines
 from sources import aws as aws_module
+from sources.models import Source
 from tests.conftest import ROOT, VENV_BIN, database_url_for_subprocess, wait_until
 from tests.factories import SourceFactory
 
@@ -96,6 +97,17 @@ def s3_source(notified_bucket):
     )
 
 
+@pytest.fixture
+def sqs_source(db, sqs):
+    """A source reading raw events from its own queue: (source, sqs client, queue url)."""
+    queue_url = sqs.create_queue(QueueName="teleport-events")["QueueUrl"]
+    source = SourceFactory(
+        transport=Source.Transport.SQS,
+        config={"queue_url": queue_url, "region": "us-east-1", "stream_type": "auto"},
+    )
+    return source, sqs, queue_url
+
+
 def queue_is_empty(sqs, queue_url: str) -> bool:
     attrs = sqs.get_queue_attributes(
         QueueUrl=queue_url,
@@ -111,6 +123,17 @@ def send_json(sqs, queue_url: str, body: dict) -> None:
     sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(body))
 
 
+def _pong() -> bool:
+    """A worker answered a ping; False also while the broker connection is being re-made."""
+    from console.celery import app
+
+    try:
+        with app.connection_for_write() as fresh:  # not a pooled one a broker restart killed
+            return bool(app.control.ping(timeout=0.5, connection=fresh))
+    except (redis.exceptions.ConnectionError, OSError):
+        return False
+
+
 class Workers:
     """Celery worker subprocesses on the test database and Redis; `kill()` is a SIGKILL of all."""
 
@@ -119,8 +142,6 @@ class Workers:
         self.log = open(ROOT / "var" / "test-ingestion-worker.log", "ab")  # noqa: SIM115
 
     def start(self, concurrency: int = 2) -> subprocess.Popen:
-        from console.celery import app
-
         env = {
             **os.environ,
             "DATABASE_URL": database_url_for_subprocess(),
@@ -144,7 +165,7 @@ class Workers:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        wait_until(lambda: app.control.ping(timeout=0.5), timeout=60, what="celery worker")
+        wait_until(_pong, timeout=60, what="celery worker")
         return self.proc
 
     def children(self) -> list[int]:

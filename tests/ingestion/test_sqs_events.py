@@ -1,30 +1,21 @@
 """An SQS queue of raw events: JSON objects, JSON lines and SNS envelopes, each stored once."""
 
+import itertools
 import json
+import threading
+import time
 
-import pytest
 from django.core.management import call_command
 
 from events.models import Event, Failure
+from ingestion import locks
 from ingestion.readers import sqs_events
 from ingestion.readers.sqs_common import receive_batch
+from ingestion.tasks import poll_source
 from parsers.generate import generate_lines
-from sources import aws as aws_module
 from sources.models import Source
-from tests.factories import SourceFactory
 
 from .conftest import queue_is_empty
-
-
-@pytest.fixture
-def sqs_source(db, aws):
-    sqs = aws_module.client("sqs")
-    queue_url = sqs.create_queue(QueueName="teleport-events")["QueueUrl"]
-    source = SourceFactory(
-        transport=Source.Transport.SQS,
-        config={"queue_url": queue_url, "region": "us-east-1", "stream_type": "auto"},
-    )
-    return source, sqs, queue_url
 
 
 def test_each_body_shape_is_read_and_the_messages_deleted(sqs_source):
@@ -56,3 +47,35 @@ def test_a_redelivered_message_stores_nothing_twice(sqs_source):
     sqs_events.handle_messages(source, queue_url, batch)  # e.g. the worker died before deleting
 
     assert Event.objects.filter(source=source).count() == 1
+
+
+def test_a_receiver_keeps_a_short_renewed_lock_so_a_killed_one_blocks_its_source_briefly(
+    sqs_source, monkeypatch
+):
+    source, _, _ = sqs_source
+    monkeypatch.setenv("SLUICE_SQS_WAIT_SECONDS", "1")
+    monkeypatch.setenv("SLUICE_SQS_POLL_SECONDS", "4")  # a pass of several long polls
+    key = f"sluice:lock:poll:{source.pk}"
+    client = locks.connection()
+    client.delete(key)
+    ttls: list[int] = []
+    stop = threading.Event()
+
+    def sample_the_lock_ttl() -> None:
+        while not stop.is_set():
+            ttls.append(client.pttl(key))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample_the_lock_ttl)
+    sampler.start()
+    try:
+        assert poll_source(source.pk) == 0  # the queue is empty: four empty long polls
+    finally:
+        stop.set()
+        sampler.join()
+
+    held = [ttl for ttl in ttls if ttl > 0]
+    assert held
+    assert max(held) <= 12_000  # 2 x the long poll + 10 s: a dead holder blocks only that long
+    assert any(later > earlier for earlier, later in itertools.pairwise(held))  # renewed
+    assert client.pttl(key) == -2  # released when the pass ends

@@ -1,0 +1,175 @@
+"""Fault-suite fixtures: the private services started by `bin/faults`, the flaky proxy, and the
+generated data with what it should produce. Without `bin/faults` the suite is skipped."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pytest
+
+from ingestion.registry import classifier_for
+from parsers import Origin, ParsedEvent, parse_stream
+from parsers.generate import generate_lines, generate_objects
+from tests.ingestion.conftest import (  # noqa: F401 - fixtures shared with the ingestion tests
+    BUCKET,
+    ingest_env,
+    notified_bucket,
+    s3,
+    s3_source,
+    sqs,
+    sqs_source,
+    workers,
+)
+
+from .proxy import FlakyProxy
+from .services import ENV_PG_DIR, ENV_REDIS_DIR, PrivatePostgres, PrivateRedis
+
+START = datetime(2026, 11, 27, tzinfo=UTC)
+LINES_PER_OBJECT = 2000
+LINES_PER_MESSAGE = 25
+REPORT: list[str] = []  # the table, printed at the end of the run
+
+
+@dataclass(frozen=True)
+class FaultConfig:
+    events: int
+    kills: int
+    seed: int
+    malformed_rate: float
+    throttle_share: float
+    drop_share: float
+    sqs_share: float  # of the events sent as raw SQS messages; the rest are S3 objects
+
+    @classmethod
+    def from_env(cls) -> FaultConfig:
+        env = os.environ.get
+        return cls(
+            events=int(env("SLUICE_FAULTS_EVENTS", "200000")),
+            kills=int(env("SLUICE_FAULTS_KILLS", "10")),
+            seed=int(env("SLUICE_FAULTS_SEED", "7")),
+            malformed_rate=float(env("SLUICE_FAULTS_MALFORMED_RATE", "0.01")),
+            throttle_share=float(env("SLUICE_FAULTS_THROTTLE_SHARE", "0.05")),
+            drop_share=float(env("SLUICE_FAULTS_DROP_SHARE", "0.03")),
+            sqs_share=float(env("SLUICE_FAULTS_SQS_SHARE", "0.1")),
+        )
+
+
+@dataclass
+class FaultData:
+    """What was written: S3 objects and SQS message bodies, and the bad lines among them."""
+
+    objects: list[tuple[str, bytes]] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+    good: int = 0
+    bad: list[bytes] = field(default_factory=list)
+
+
+@dataclass
+class Services:
+    postgres: PrivatePostgres
+    redis: PrivateRedis
+
+
+@pytest.fixture(scope="session")
+def private_services() -> Services:
+    if not (os.environ.get(ENV_PG_DIR) and os.environ.get(ENV_REDIS_DIR)):
+        pytest.skip("the fault suite runs on private PostgreSQL and Redis: run bin/faults")
+    return Services(PrivatePostgres.from_env(), PrivateRedis.from_env())
+
+
+@pytest.fixture(scope="session")
+def fault_config() -> FaultConfig:
+    return FaultConfig.from_env()
+
+
+@pytest.fixture
+def flaky_proxy(aws, fault_config) -> Iterator[FlakyProxy]:
+    proxy = FlakyProxy(
+        aws,
+        throttle_share=fault_config.throttle_share,
+        drop_share=fault_config.drop_share,
+        seed=fault_config.seed,
+    ).start()
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
+
+
+def _rejected(line: bytes) -> bool:
+    """The schema refuses the line on its own. Some of the generator's broken lines are valid
+    to it ("event": 42 is coerced to the string "42"); those twins are not written."""
+    classifier = classifier_for(("Gravitational.TeleportAudit",))
+    results = list(parse_stream(line + b"\n", classifier=classifier, origin=Origin("0", "", "")))
+    return not any(isinstance(result, ParsedEvent) for result in results)
+
+
+def _with_malformed_twins(clean: list[bytes], dirty: list[bytes], data: FaultData) -> list[bytes]:
+    """Every clean line, each followed by its malformed twin when the dirty stream broke it."""
+    lines = []
+    for good, twin in zip(clean, dirty, strict=True):
+        lines.append(good)
+        data.good += 1
+        if twin != good and _rejected(twin):
+            lines.append(twin)
+            data.bad.append(twin)
+    return lines
+
+
+def build_fault_data(config: FaultConfig) -> FaultData:
+    """`config.events` good events (deterministic), plus a malformed twin for about
+    `malformed_rate` of them: lines the generator broke and the schema rejects. What ingestion
+    must store is known from what was written, before any fault."""
+    data = FaultData()
+    sqs_events = int(config.events * config.sqs_share)
+    s3_events = config.events - sqs_events
+    rate = config.malformed_rate
+    options = {"events_per_object": LINES_PER_OBJECT, "start": START}
+    clean_objects = generate_objects(s3_events, config.seed, **options)
+    dirty_objects = generate_objects(s3_events, config.seed, malformed_rate=rate, **options)
+    for (key, clean), (dirty_key, dirty) in zip(clean_objects, dirty_objects, strict=True):
+        assert key == dirty_key
+        lines = _with_malformed_twins(
+            gzip.decompress(clean).splitlines(), gzip.decompress(dirty).splitlines(), data
+        )
+        data.objects.append((key, gzip.compress(b"\n".join(lines) + b"\n", compresslevel=1)))
+    seed = config.seed + 1
+    clean_lines = list(generate_lines(sqs_events, seed, start=START))
+    # an SQS body is text: a twin that is not UTF-8 cannot be sent, so it is not written at all
+    dirty_lines = [
+        line if _is_utf8(line) else clean
+        for line, clean in zip(
+            generate_lines(sqs_events, seed, start=START, malformed_rate=rate),
+            clean_lines,
+            strict=True,
+        )
+    ]
+    for start in range(0, sqs_events, LINES_PER_MESSAGE):
+        end = start + LINES_PER_MESSAGE
+        lines = _with_malformed_twins(clean_lines[start:end], dirty_lines[start:end], data)
+        data.messages.append(b"\n".join(lines).decode())
+    return data
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def fault_data(private_services, fault_config) -> FaultData:
+    return build_fault_data(fault_config)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if REPORT:
+        terminalreporter.section("fault suite")
+        for line in REPORT:
+            terminalreporter.write_line(line)
