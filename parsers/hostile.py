@@ -294,14 +294,12 @@ def corpus(seed: int = 0, scale: int = 1) -> dict[str, list[bytes]]:
 
 
 def gzip_bomb(size: int, fill: bytes = b"\x00") -> bytes:
-    """Gzip data that inflates to `size` bytes of `fill` repeated (a thousand-fold or more)."""
+    """Gzip data inflating to `fill` repeated to about `size` bytes (a thousand-fold or more)."""
     compressor = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: a gzip header and trailer
-    block = (fill * (MB // len(fill) + 1))[:MB]
+    block = fill * max(1, MB // len(fill))  # whole copies: a line never straddles two blocks
     parts = []
-    left = size
-    while left > 0:
-        parts.append(compressor.compress(block[: min(left, MB)]))
-        left -= MB
+    for _ in range(max(1, size // len(block))):
+        parts.append(compressor.compress(block))
     parts.append(compressor.flush())
     return b"".join(parts)
 

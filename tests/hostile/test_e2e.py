@@ -145,9 +145,11 @@ def test_bombs_long_lines_wrong_magic_and_empty_objects(
     bomb = local_parse("bomb-lines.json.gz", bodies["bomb-lines.json.gz"], **limits)
     events, failures = assert_stored_as_parsed("bomb-lines.json.gz", bomb)
     stopped = Failure.objects.get(object_key=PREFIX + "bomb-lines.json.gz")
-    assert stopped.offset == 4 * MB and "SLUICE_MAX_OBJECT_BYTES" in stopped.error
+    assert stopped.offset == 4 * MB
+    assert "SLUICE_MAX_OBJECT_BYTES" in stopped.error
     assert PREFIX + "bomb-lines.json.gz" in stopped.error
-    assert events == 4 * MB // len(good[0] + b"\n") and failures == 1
+    assert events == 4 * MB // len(good[0] + b"\n")
+    assert failures == 1
     report(
         "limits",
         "gzip bomb, event lines (256 MB → 4 MB limit)",
@@ -171,7 +173,8 @@ def test_bombs_long_lines_wrong_magic_and_empty_objects(
     assert assert_stored_as_parsed("long-line.json.gz", long) == (6, 1)
     cut = Failure.objects.get(object_key=PREFIX + "long-line.json.gz")
     assert (cut.line, bytes(cut.raw)) == (4, long_line[: 1 * MB])
-    assert f"record of {len(long_line)} bytes" in cut.error and "long-line.json.gz" in cut.error
+    assert f"record of {len(long_line)} bytes" in cut.error
+    assert "long-line.json.gz" in cut.error
     report(
         "limits",
         "3 MB line (1 MB limit)",
@@ -182,7 +185,8 @@ def test_bombs_long_lines_wrong_magic_and_empty_objects(
     )
 
     magic = ledger["wrong-magic.json.gz"]
-    assert magic.status == "failed" and "is not gzip data" in magic.error
+    assert magic.status == "failed"
+    assert "is not gzip data" in magic.error
     assert "50 4b 03 04" in magic.error
     report("objects", ".gz key holding zip bytes", outcome=f"object failed: {magic.error[:60]}…")
 
