@@ -12,6 +12,7 @@ decompressed stream. Parts that cannot be split are yielded with ``error`` set, 
 from __future__ import annotations
 
 import bz2
+import codecs
 import gzip
 import io
 import re
@@ -152,12 +153,21 @@ def _check_magic(name: str, kind: str, head: bytes) -> None:
     plain-text object under such a name is still read (detection goes by magic bytes)."""
     suffix = name[name.rfind(".") :].lower() if "." in name.rsplit("/", 1)[-1] else ""
     claimed = _SUFFIX_COMPRESSION.get(suffix)
-    if claimed is None or kind != "none" or not head or not _BINARY.search(head):
+    if claimed is None or kind != "none" or not head or _looks_like_text(head):
         return
     raise DecompressionError(
         f"{name} is named {suffix} but is not {claimed} data: it starts with bytes "
         f"{head.hex(' ')}, {claimed} starts with {_MAGIC_NAME[claimed]}"
     )
+
+
+def _looks_like_text(head: bytes) -> bool:
+    """UTF-8 (a sequence may be cut at the end) without control characters other than spaces."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return False
+    return not _BINARY.search(head)
 
 
 class _Bounded:
@@ -462,7 +472,9 @@ class _JsonScanner:
                 offset = self.base + self.start
                 head = self.buf[self.start : self.start + self.limit]
                 pos = end if end >= 0 else self._skip_line(self.start + self.limit)
-                yield _too_long(self.count, offset, head, self.limit, self.base + pos - offset)
+                newline = end < 0 and self.buf[pos - 1 : pos] == b"\n"
+                length = self.base + pos - offset - newline
+                yield _too_long(self.count, offset, head, self.limit, length)
                 continue
             yield RawLine(self.count, self.base + self.start, self.buf[self.start : end], error)
             pos = end
