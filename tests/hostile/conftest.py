@@ -1,9 +1,7 @@
 """The hostile-input suite: hypothesis budgets (short in CI, long with SLUICE_FUZZ=1) and the
-results table that `bin/hostile` prints (written as JSON to $SLUICE_HOSTILE_REPORT when set)."""
+results table that `bin/hostile` prints (SLUICE_HOSTILE_TABLE=1)."""
 
-import json
 import os
-from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 
@@ -46,7 +44,16 @@ def report(area: str, case: str, *, lines="", events="", failures="", outcome: s
     )
 
 
-def pytest_sessionfinish(session, exitstatus):
-    path = os.environ.get("SLUICE_HOSTILE_REPORT")
-    if path and ROWS:
-        Path(path).write_text(json.dumps(ROWS, indent=1))
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if not ROWS or os.environ.get("SLUICE_HOSTILE_TABLE", "") in {"", "0"}:
+        return
+    from django.db import connection
+
+    columns = ["area", "case", "lines", "events", "failures", "outcome"]
+    write = terminalreporter.write_line
+    terminalreporter.section(f"hostile input on {connection.vendor}")
+    write("| " + " | ".join(columns) + " |")
+    write("|" + "---|" * len(columns))
+    for row in ROWS:
+        cells = [f"{row[c]:,}" if isinstance(row[c], int) else str(row[c]) for c in columns]
+        write("| " + " | ".join(cells) + " |")
