@@ -72,9 +72,8 @@ def parse_stream(
                 records = split(body, stream_type, envelope=envelope, max_line_bytes=max_line_bytes)
             record = next(records, None)
         except DecompressionError as exc:
-            yield ParseFailure(
-                line + 1, -1, f"cannot decompress the rest of the object: {exc}", b""
-            )
+            rest = "the rest of " if records is not None else ""
+            yield ParseFailure(line + 1, -1, f"cannot decompress {rest}the object: {exc}", b"")
             return
         except ObjectTooLarge as exc:
             yield ParseFailure(

@@ -54,6 +54,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     terminalreporter.section(f"hostile input on {connection.vendor}")
     write("| " + " | ".join(columns) + " |")
     write("|" + "---|" * len(columns))
-    for row in ROWS:
+    areas = ["corpus", "limits", "objects", "messages", "fuzz"]
+    for row in sorted(ROWS, key=lambda row: areas.index(row["area"])):
         cells = [f"{row[c]:,}" if isinstance(row[c], int) else str(row[c]) for c in columns]
         write("| " + " | ".join(cells) + " |")
