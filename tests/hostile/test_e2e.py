@@ -6,6 +6,7 @@ import gzip
 
 import pytest
 
+from events.filters import query_q
 from events.models import Event, Failure
 from ingestion.models import HourlyStats, ObjectLedger
 from ingestion.tasks import poll_source
@@ -89,6 +90,18 @@ def assert_stored_as_parsed(key: str, expected) -> tuple[int, int]:
     return len(events), len(failures)
 
 
+HOSTILE_SEARCHES = [
+    "user.login",
+    "nested:1",
+    "x_count>5",
+    "ei>=18446744073709551615",
+    "time>2026-11-27T00:00:00Z",
+    "k0:0",
+    r'"\u0000"',  # a NUL is stored as this text
+    "-event:* OR p_any_ip_addresses:10.0.0.1",
+]
+
+
 def assert_worker_alive(workers) -> None:
     assert workers.proc.poll() is None
     assert len(workers.children()) == 2  # no pool process died either
@@ -124,6 +137,9 @@ def test_every_hostile_line_is_counted_and_kept(workers, hostile_source, s3, sqs
     stats = HourlyStats.objects.filter(source=hostile_source)
     assert sum(stats.values_list("events", flat=True)) == total_events
     assert sum(stats.values_list("failures", flat=True)) == total_failures
+    for text in HOSTILE_SEARCHES:  # search still works over the hostile events that were stored
+        Event.objects.filter(query_q(text)).count()
+    assert Event.objects.filter(query_q("blob:A*")).count() == 1  # the 10 MB value is searchable
     assert_worker_alive(workers)
 
 
