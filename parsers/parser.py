@@ -409,7 +409,10 @@ MAX_NESTING = 254  # orjson writes no deeper value (it reads 1024): the store co
 
 def nesting_error(raw: bytes | str, obj: Any) -> str | None:
     """Why a decoded line nested too deep to be stored cannot be an event; None when it can.
-    Counting brackets first keeps the exact check off the usual path."""
+    Length, then counting brackets keep the exact check off the usual path (a decoded value
+    nested N deep has N opening and N closing brackets)."""
+    if len(raw) < 2 * (MAX_NESTING + 1):
+        return None
     if isinstance(raw, str):
         opened = raw.count("{") + raw.count("[")
     else:
