@@ -308,6 +308,8 @@ def parse(text: str) -> Node | None:
     """Parse a query into an AST (None for an empty query); raises QueryError."""
     if len(text) > MAX_QUERY_LENGTH:
         raise QueryError(f"a query is at most {MAX_QUERY_LENGTH} characters", MAX_QUERY_LENGTH)
+    if (nul := text.find("\x00")) >= 0:  # no database text can hold it: refuse it here
+        raise QueryError("a query cannot contain the NUL character", nul)
     return _Parser(text, tokenize(text)).parse()
 
 

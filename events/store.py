@@ -213,7 +213,7 @@ def _insert_failures(
             object_version=object_version,
             line=failure.line,
             offset=failure.offset,
-            error=failure.error,
+            error=failure.error.replace("\x00", "\\x00"),  # PostgreSQL text holds no NUL
             raw=bytes(failure.raw),
             created_at=now,
         )

@@ -52,3 +52,13 @@ def list_max_objects() -> int:
 def batch_delay() -> float:
     """Seconds to sleep after each committed batch: only for tests that kill a worker mid-object."""
     return _float("SLUICE_INGEST_BATCH_DELAY", 0)
+
+
+def max_object_bytes() -> int:
+    """Decompressed bytes read from one object or message; the rest becomes one failure."""
+    return int(_float("SLUICE_MAX_OBJECT_BYTES", 1 << 30))
+
+
+def max_line_bytes() -> int:
+    """Longest record (line) parsed; a longer one is a failure keeping this many bytes of it."""
+    return int(_float("SLUICE_MAX_LINE_BYTES", 16 << 20))

@@ -33,8 +33,10 @@ def unwrap_sns(body: bytes | str) -> bytes | str:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError:
         return body
-    if isinstance(doc, dict) and doc.get("Type") == "Notification" and "Message" in doc:
-        return doc["Message"]
+    if isinstance(doc, dict) and doc.get("Type") == "Notification":
+        message = doc.get("Message")
+        if isinstance(message, str):  # anything else is not an envelope: keep the body
+            return message
     return body
 
 

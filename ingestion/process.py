@@ -28,7 +28,7 @@ from ingestion.models import BackfillRun, ObjectLedger, StageError
 from ingestion.notifications import ObjectRef
 from ingestion.registry import classifier_for
 from ingestion.rules import prefix_rules, rule_for_key
-from parsers import Origin, ParsedEvent, parse_stream
+from parsers import Origin, ParsedEvent, ParseFailure, parse_stream
 from parsers.streams import SourceReadError
 from sources.models import Source
 
@@ -180,7 +180,13 @@ def _read_into_store(
     except KeyError as exc:
         raise ObjectError(StageError.Stage.PARSE, f"unknown log type {exc}") from exc
     results = parse_stream(
-        body, classifier=classifier, origin=origin, stream_type=stream_type, envelope=envelope
+        body,
+        classifier=classifier,
+        origin=origin,
+        stream_type=stream_type,
+        envelope=envelope,
+        max_line_bytes=conf.max_line_bytes(),
+        max_object_bytes=conf.max_object_bytes(),
     )
     total = WriteResult()
     events_seen = failures_seen = 0
@@ -319,6 +325,16 @@ def _count_backfill(backfill_id: int | None, outcome: Outcome) -> None:
 
 
 # --- raw events and local files ---------------------------------------------------------------
+def store_empty_message(source: Source, *, object_key: str, version: str) -> Outcome:
+    """A message with no content (empty, blank, or an SNS envelope of nothing): one failure, so
+    it is counted like any unreadable line instead of vanishing when the message is deleted."""
+    failure = ParseFailure(1, 0, f"empty message ({object_key}, message {version})", b"")
+    result = _store(
+        source, Origin(str(source.pk), object_key, version), source.log_types, [], [failure]
+    )
+    return Outcome("done", failures=result.failures)
+
+
 def ingest_body(
     source: Source,
     body: IO[bytes] | bytes,

@@ -6,7 +6,15 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from parsers.parser import ParsedEvent, ParseFailure, Parser, _as_bytes, _describe_json, _loads
+from parsers.parser import (
+    ParsedEvent,
+    ParseFailure,
+    Parser,
+    _as_bytes,
+    _describe_json,
+    _loads,
+    nesting_error,
+)
 
 if TYPE_CHECKING:
     from parsers.parser import Origin
@@ -51,6 +59,8 @@ class Classifier:
             return ParseFailure(
                 line, offset, f"expected a JSON object, got {_describe_json(obj)}", _as_bytes(raw)
             )
+        if (error := nesting_error(raw, obj)) is not None:
+            return ParseFailure(line, offset, error, _as_bytes(raw))
         parsers = self.parsers
         first = parsers[self._last]
         result = first.parse_object(

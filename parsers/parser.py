@@ -404,6 +404,28 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+MAX_NESTING = 254  # orjson writes no deeper value (it reads 1024): the store could not hold it
+
+
+def nesting_error(raw: bytes | str, obj: Any) -> str | None:
+    """Why a decoded line nested too deep to be stored cannot be an event; None when it can.
+    Length, then counting brackets keep the exact check off the usual path (a decoded value
+    nested N deep has N opening and N closing brackets)."""
+    if len(raw) < 2 * (MAX_NESTING + 1):
+        return None
+    if isinstance(raw, str):
+        opened = raw.count("{") + raw.count("[")
+    else:
+        opened = raw.count(b"{") + raw.count(b"[")
+    if opened <= MAX_NESTING:
+        return None
+    try:
+        orjson.dumps(obj)
+    except orjson.JSONEncodeError:
+        return f"JSON nested deeper than {MAX_NESTING} levels cannot be stored"
+    return None
+
+
 def _describe_json(value: Any) -> str:
     names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
     if value is None:
@@ -587,6 +609,8 @@ class Parser:
             return ParseFailure(
                 line, offset, f"expected a JSON object, got {_describe_json(obj)}", _as_bytes(raw)
             )
+        if (error := nesting_error(raw, obj)) is not None:
+            return ParseFailure(line, offset, error, _as_bytes(raw))
         try:
             build = self._plans.get(tuple(obj))
             if build is not None:  # the usual case: a shape seen before

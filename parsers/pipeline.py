@@ -11,7 +11,13 @@ from datetime import UTC, datetime
 from typing import IO, Protocol
 
 from parsers.parser import Origin, ParsedEvent, ParseFailure
-from parsers.streams import DEFAULT_MAX_LINE_BYTES, DecompressionError, open_decompressed, split
+from parsers.streams import (
+    DEFAULT_MAX_LINE_BYTES,
+    DecompressionError,
+    ObjectTooLarge,
+    open_decompressed,
+    split,
+)
 
 UTC = UTC
 PARSE_TIME_EVERY = 1024  # lines sharing one p_parse_time (a clock read per line is measurable)
@@ -37,18 +43,21 @@ def parse_stream(
     stream_type: str = "auto",
     envelope: str | None = None,
     max_line_bytes: int | None = DEFAULT_MAX_LINE_BYTES,
+    max_object_bytes: int | None = None,
 ) -> Iterator[ParsedEvent | ParseFailure]:
     """Events and failures of a (possibly compressed) body, in input order. Never raises on data.
 
     `classifier` is a Classifier or a single compiled Parser. Corrupt compressed data ends the
-    stream with one failure saying so; a failing source (network, disk) raises SourceReadError
-    so the caller can retry the whole object.
+    stream with one failure (offset -1) saying so; a failing source (network, disk) raises
+    SourceReadError so the caller can retry the whole object. A record longer than
+    `max_line_bytes` is a failure keeping its first `max_line_bytes`; past `max_object_bytes`
+    decompressed bytes reading stops with one failure at that offset.
     """
     if isinstance(fileobj, bytes | bytearray | memoryview):
         import io
 
         fileobj = io.BytesIO(fileobj)
-    body = open_decompressed(fileobj)
+    where = origin.object_key or "the object"
     parse = classifier.parse
     parse_time = datetime.now(UTC)
     countdown = PARSE_TIME_EVERY
@@ -56,19 +65,30 @@ def parse_stream(
     line = 0
     while True:
         try:
-            if records is None:  # split reads the first chunk eagerly: it may fail too
+            if records is None:  # opening and the first split read the data eagerly: may fail
+                body = open_decompressed(
+                    fileobj, name=origin.object_key, max_bytes=max_object_bytes
+                )
                 records = split(body, stream_type, envelope=envelope, max_line_bytes=max_line_bytes)
             record = next(records, None)
         except DecompressionError as exc:
+            rest = "the rest of " if records is not None else ""
+            yield ParseFailure(line + 1, -1, f"cannot decompress {rest}the object: {exc}", b"")
+            return
+        except ObjectTooLarge as exc:
             yield ParseFailure(
-                line + 1, -1, f"cannot decompress the rest of the object: {exc}", b""
+                line + 1,
+                exc.offset,
+                f"{where} is larger than {exc.offset} bytes decompressed "
+                f"(SLUICE_MAX_OBJECT_BYTES): {exc}; records from number {line + 1} on are not read",
+                b"",
             )
             return
         if record is None:
             return
         line = record.line
         if record.error is not None:
-            yield ParseFailure(record.line, record.offset, record.error, record.raw)
+            yield ParseFailure(record.line, record.offset, f"{record.error} ({where})", record.raw)
             continue
         countdown -= 1
         if not countdown:

@@ -12,6 +12,7 @@ decompressed stream. Parts that cannot be split are yielded with ``error`` set, 
 from __future__ import annotations
 
 import bz2
+import codecs
 import gzip
 import io
 import re
@@ -57,6 +58,14 @@ class SourceReadError(Exception):
 
 class DecompressionError(Exception):
     """The compressed data is corrupt or truncated."""
+
+
+class ObjectTooLarge(Exception):
+    """The decompressed object goes on past the per-object limit; reading stopped at `offset`."""
+
+    def __init__(self, offset: int) -> None:
+        super().__init__(f"reading stopped at byte {offset} of the decompressed data")
+        self.offset = offset
 
 
 class _Prefixed(io.RawIOBase):
@@ -105,10 +114,20 @@ def detect_compression(head: bytes) -> str:
     return "none"
 
 
-def open_decompressed(fileobj: IO[bytes]) -> IO[bytes]:
+_SUFFIX_COMPRESSION = {".gz": "gzip", ".gzip": "gzip", ".zst": "zstd", ".bz2": "bzip2"}
+_MAGIC_NAME = {"gzip": "1f 8b", "zstd": "28 b5 2f fd", "bzip2": "42 5a 68"}
+_BINARY = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f]")
+
+
+def open_decompressed(
+    fileobj: IO[bytes], *, name: str = "", max_bytes: int | None = None
+) -> IO[bytes]:
     """A binary reader of the decompressed content (gzip, zstd, bzip2 detected by magic bytes).
 
     Corrupt data raises DecompressionError on read; a failing source raises SourceReadError.
+    `name` (an object key or path) whose suffix promises a compression the bytes lack raises
+    DecompressionError unless the bytes are plain text. With `max_bytes`, reading past that many
+    decompressed bytes raises ObjectTooLarge (a gzip bomb is never inflated beyond it).
     """
     try:
         head = _read_exactly(fileobj, 4)
@@ -116,13 +135,61 @@ def open_decompressed(fileobj: IO[bytes]) -> IO[bytes]:
         raise SourceReadError(f"{type(exc).__name__}: {exc}") from exc
     stream = io.BufferedReader(_Prefixed(head, fileobj), buffer_size=CHUNK_SIZE)
     kind = detect_compression(head)
+    _check_magic(name, kind, head)
+    reader: Any = stream
     if kind == "gzip":
-        return _Checked(gzip.GzipFile(fileobj=stream, mode="rb"))  # type: ignore[return-value]
-    if kind == "zstd":
-        return _Checked(_ZstdReader(stream))  # type: ignore[return-value]
-    if kind == "bzip2":
-        return _Checked(bz2.BZ2File(stream, mode="rb"))  # type: ignore[return-value]
-    return stream  # type: ignore[return-value]
+        reader = _Checked(gzip.GzipFile(fileobj=stream, mode="rb"))
+    elif kind == "zstd":
+        reader = _Checked(_ZstdReader(stream))
+    elif kind == "bzip2":
+        reader = _Checked(bz2.BZ2File(stream, mode="rb"))
+    if max_bytes:
+        reader = _Bounded(reader, max_bytes)
+    return reader  # type: ignore[no-any-return]
+
+
+def _check_magic(name: str, kind: str, head: bytes) -> None:
+    """A `.gz` (`.zst`, `.bz2`) name over bytes that are neither that nor text is an error; a
+    plain-text object under such a name is still read (detection goes by magic bytes)."""
+    suffix = name[name.rfind(".") :].lower() if "." in name.rsplit("/", 1)[-1] else ""
+    claimed = _SUFFIX_COMPRESSION.get(suffix)
+    if claimed is None or kind != "none" or not head or _looks_like_text(head):
+        return
+    raise DecompressionError(
+        f"{name} is named {suffix} but is not {claimed} data: it starts with bytes "
+        f"{head.hex(' ')}, {claimed} starts with {_MAGIC_NAME[claimed]}"
+    )
+
+
+def _looks_like_text(head: bytes) -> bool:
+    """UTF-8 (a sequence may be cut at the end) without control characters other than spaces."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return False
+    return not _BINARY.search(head)
+
+
+class _Bounded:
+    """Stops a decompressed stream at `limit` bytes: one more byte raises ObjectTooLarge."""
+
+    def __init__(self, reader: Any, limit: int) -> None:
+        self._reader = reader
+        self._limit = limit
+        self._pos = 0
+
+    def read(self, size: int = -1) -> bytes:
+        room = self._limit - self._pos
+        if room <= 0:
+            if self._reader.read(1):
+                raise ObjectTooLarge(self._limit)
+            return b""
+        data = self._reader.read(room if size is None or size < 0 else min(size, room))
+        self._pos += len(data)
+        return data
+
+    def close(self) -> None:
+        self._reader.close()
 
 
 class _ZstdReader:
@@ -307,7 +374,7 @@ def _split_lines(chunks: Iterable[bytes], limit: int, offset: int) -> Iterator[R
             line_no += 1
             size = len(part) + 1
             if dropping:
-                yield _too_long(line_no, offset, rest_head, limit)
+                yield _too_long(line_no, offset, rest_head, limit, dropping + len(part))
                 offset += dropping + size
                 dropping = 0
                 continue
@@ -315,7 +382,7 @@ def _split_lines(chunks: Iterable[bytes], limit: int, offset: int) -> Iterator[R
                 part = part[:-1]
             if part and not part.isspace():
                 if limit and len(part) > limit:
-                    yield _too_long(line_no, offset, part[:limit], limit)
+                    yield _too_long(line_no, offset, part[:limit], limit, len(part))
                 else:
                     yield RawLine(line_no, offset, part)
             offset += size
@@ -325,19 +392,25 @@ def _split_lines(chunks: Iterable[bytes], limit: int, offset: int) -> Iterator[R
             dropping += len(rest)
             rest = b""
     if dropping:
-        yield _too_long(line_no + 1, offset, rest_head, limit)
+        yield _too_long(line_no + 1, offset, rest_head, limit, dropping + len(rest))
     elif rest:
         if rest.endswith(b"\r"):
             rest = rest[:-1]
         if not rest.isspace():
             if limit and len(rest) > limit:
-                yield _too_long(line_no + 1, offset, rest[:limit], limit)
+                yield _too_long(line_no + 1, offset, rest[:limit], limit, len(rest))
             else:
                 yield RawLine(line_no + 1, offset, rest)
 
 
-def _too_long(line: int, offset: int, head: bytes, limit: int) -> RawLine:
-    return RawLine(line, offset, head, f"record longer than {limit} bytes (first {limit} kept)")
+def _too_long(line: int, offset: int, head: bytes, limit: int, length: int) -> RawLine:
+    return RawLine(
+        line,
+        offset,
+        head,
+        f"record of {length} bytes is longer than the {limit}-byte limit "
+        f"(SLUICE_MAX_LINE_BYTES): its first {limit} bytes are kept",
+    )
 
 
 class _JsonScanner:
@@ -399,7 +472,9 @@ class _JsonScanner:
                 offset = self.base + self.start
                 head = self.buf[self.start : self.start + self.limit]
                 pos = end if end >= 0 else self._skip_line(self.start + self.limit)
-                yield _too_long(self.count, offset, head, self.limit)
+                newline = end < 0 and self.buf[pos - 1 : pos] == b"\n"
+                length = self.base + pos - offset - newline
+                yield _too_long(self.count, offset, head, self.limit, length)
                 continue
             yield RawLine(self.count, self.base + self.start, self.buf[self.start : end], error)
             pos = end

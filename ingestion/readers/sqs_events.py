@@ -56,13 +56,16 @@ def queue_name(queue_url: str) -> str:
 
 def handle_messages(source: Source, queue_url: str, messages: list[dict[str, Any]]) -> int:
     """Store the events of each message, then delete them all; returns events seen."""
-    from ingestion.process import ingest_body
+    from ingestion.process import ingest_body, store_empty_message
 
     events = 0
     origin_key = f"sqs://{queue_name(queue_url)}"
     for message in messages:
         body = unwrap_sns(message["body"])
         data = body.encode("utf-8", "surrogateescape") if isinstance(body, str) else body
+        if not data.strip():
+            store_empty_message(source, object_key=origin_key, version=message["message_id"])
+            continue
         outcome = ingest_body(
             source,
             data,

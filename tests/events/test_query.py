@@ -98,6 +98,7 @@ def test_keywords_as_values_stay_values():
         ("()", 0, "empty parentheses"),
         ("a\\", 1, "backslash"),
         ("(" * 40 + "a" + ")" * 40, 32, "nested"),
+        ("user:al\x00ice", 7, "NUL character"),
     ],
 )
 def test_errors_point_at_the_position(text, position, words):
