@@ -289,8 +289,13 @@ def _store(
             if result.inserted:
                 mark_events_arrived(source.pk)
     except Exception as exc:
-        record_stage_error(source.pk, StageError.Stage.STORE, f"{type(exc).__name__}: {exc}")
-        raise
+        # An attempt like any other: retried, then the object is marked failed (not re-read
+        # forever). If the database itself is gone, recording that fails too and the exception
+        # propagates; the stale attempt is then taken over once the database is back.
+        raise ObjectError(
+            StageError.Stage.STORE,
+            f"storing {origin.object_key} failed: {type(exc).__name__}: {exc}",
+        ) from exc
     return result
 
 

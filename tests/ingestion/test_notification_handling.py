@@ -65,6 +65,28 @@ def test_a_missing_object_is_retried_then_marked_failed(s3_source, sqs, fast_ret
     assert StageError.objects.get(source=s3_source, stage="get_object").message == row.error
 
 
+def test_an_object_the_store_keeps_refusing_is_retried_then_marked_failed(
+    s3_source, s3, sqs, fast_retries, monkeypatch
+):
+    def refuse(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("ingestion.process.write_batch", refuse)
+    queue_url = s3_source.config["queue_url"]
+    drop_test_event(sqs, queue_url)
+    s3.put_object(Bucket=BUCKET, Key="teleport/b.json.gz", Body=gz(good_lines(5, 4)))
+
+    first = s3_notifications.handle_message(s3_source, queue_url, next_message(sqs, queue_url))
+    second = s3_notifications.handle_message(s3_source, queue_url, next_message(sqs, queue_url))
+
+    assert (first, second) == ("postponed", "deleted")
+    row = ObjectLedger.objects.get()
+    assert (row.status, row.attempts) == ("failed", 2)
+    assert row.error == "storing teleport/b.json.gz failed: RuntimeError: disk full"
+    assert StageError.objects.get(source=s3_source, stage="store").message == row.error
+    assert not Event.objects.exists()
+
+
 def test_a_message_that_is_no_notification_is_left_for_the_redrive_policy(s3_source, sqs):
     queue_url = s3_source.config["queue_url"]
     drop_test_event(sqs, queue_url)
