@@ -209,6 +209,18 @@ def test_seed_events_makes_its_partitions_and_rebuilds_deferred_indexes_on_each(
     assert {indexes[name] for name in per_partition} == {indexes["events_event"]}
 
 
+@postgresql_only
+@pytest.mark.django_db
+def test_the_table_keeps_only_indexes_searches_use():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'events_event'")
+        definitions = [row[0] for row in cursor.fetchall()]
+    assert not [d for d in definitions if "pattern_ops" in d]  # ILIKE wildcards cannot use them
+    gin = [d for d in definitions if "USING gin" in d]
+    assert len(gin) == 12
+    assert all("<> '{}'::text[]" in d for d in gin)  # partial: empty arrays are not indexed
+
+
 # --- the conversion of an existing table (migration 0004) ---------------------------------------
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
