@@ -20,6 +20,8 @@ HOT_FIELDS = ("event", "code", "user", "login", "sid")
 class Event(models.Model):
     """One normalized event. `fields` holds the typed schema columns; `p_extra` everything else."""
 
+    # Unique on SQLite. PostgreSQL partitions the table by p_event_time (migration 0004), where the
+    # key is (p_row_id, p_event_time) and the writer keeps row ids unique (events/store.py).
     p_row_id = models.CharField(max_length=32, unique=True)
     p_log_type = models.CharField(max_length=100, db_index=True)
     source = models.ForeignKey(

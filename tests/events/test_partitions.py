@@ -279,5 +279,5 @@ def test_the_migration_partitions_a_table_that_already_holds_events():
         )
         assert cursor.fetchone() == ("r", 5)
     executor = MigrationExecutor(connection)
-    executor.migrate(after)
+    executor.migrate(executor.loader.graph.leaf_nodes())  # the rest of the suite needs the latest
     assert Event.objects.count() == minute_total() == 5
