@@ -1,5 +1,7 @@
 """The events store: every parsed event, and every line that failed to parse."""
 
+import hashlib
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F
@@ -18,6 +20,8 @@ HOT_FIELDS = ("event", "code", "user", "login", "sid")
 class Event(models.Model):
     """One normalized event. `fields` holds the typed schema columns; `p_extra` everything else."""
 
+    # Unique on SQLite. PostgreSQL partitions the table by p_event_time (migration 0004), where the
+    # key is (p_row_id, p_event_time) and the writer keeps row ids unique (events/store.py).
     p_row_id = models.CharField(max_length=32, unique=True)
     p_log_type = models.CharField(max_length=100, db_index=True)
     source = models.ForeignKey(
@@ -145,3 +149,31 @@ class EventMinuteCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.minute:%Y-%m-%d %H:%M} {self.p_log_type} {self.count}"
+
+
+class EventOrigin(models.Model):
+    """Where the events of one origin (source, object, version) were stored: the earliest and
+    latest p_event_time written so far. Used by the PostgreSQL writer only: the partitioned events
+    table is unique on (p_row_id, p_event_time), not on p_row_id alone, and an event without a
+    timestamp field takes its parse time, so a re-read of the same line can carry another time.
+    The writer looks for an origin's stored row ids only within this range (the partitions that
+    can hold them), and a fresh origin costs no lookup at all. `key` is origin_key() below."""
+
+    key = models.CharField(max_length=32, primary_key=True)
+    first_time = models.DateTimeField()
+    last_time = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.first_time:%Y-%m-%d %H:%M}–{self.last_time:%Y-%m-%d %H:%M}"
+
+
+def origin_key(source_id: int | None, object_key: str, object_version: str) -> str:
+    """md5 of the origin; migration 0004 computes the same in SQL (ORIGIN_KEY_SQL)."""
+    text = f"{source_id or 0}:{len(object_key)}:{object_key}{object_version}"
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+
+ORIGIN_KEY_SQL = (
+    "md5(COALESCE(source_id, 0)::text || ':' || length(object_key)::text || ':' "
+    "|| object_key || object_version)"
+)

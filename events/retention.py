@@ -1,8 +1,9 @@
-"""Retention: delete events older than SLUICE_EVENT_RETENTION, a batch at a time.
+"""Retention: remove events older than SLUICE_EVENT_RETENTION.
 
-Small batches keep each transaction (and its locks) short, so ingestion and searches carry on
-while a large backlog is purged. PostgreSQL time partitioning is not used (see the README note):
-deletes walk the (p_event_time desc, id desc) index.
+PostgreSQL drops the day partitions wholly older than the cutoff (events.partitions), then, like
+SQLite, deletes what is left before the cutoff (the boundary day and the DEFAULT partition) a
+batch at a time: small batches keep each transaction (and its locks) short, so ingestion and
+searches carry on while a large backlog is purged.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 
-from events.models import Event
+from events.models import Event, EventOrigin
+from events.partitions import drop_partitions_before
 
 BATCH = 5000
 
@@ -30,7 +32,9 @@ def purge_expired(
 ) -> int:
     """Delete every event with p_event_time before `cutoff` (default: now - retention)."""
     cutoff = cutoff or retention_cutoff()
-    deleted = 0
+    deleted = drop_partitions_before(cutoff)
+    if deleted:
+        progress(deleted)
     while True:
         with transaction.atomic():
             ids = list(
@@ -39,7 +43,10 @@ def purge_expired(
                 .values_list("id", flat=True)[:batch]
             )
             if not ids:
-                return deleted
-            Event.objects.filter(id__in=ids).delete()
+                break
+            # the time bound prunes the partitions searched for the ids (the key is id and time)
+            Event.objects.filter(p_event_time__lt=cutoff, id__in=ids).delete()
         deleted += len(ids)
         progress(deleted)
+    EventOrigin.objects.filter(last_time__lt=cutoff).delete()
+    return deleted

@@ -115,15 +115,10 @@ def secondary_indexes() -> list[tuple[str, str]]:
     """(name, CREATE statement) of the events table's indexes that no constraint owns."""
     from django.db import connection
 
+    from events.partitions import secondary_indexes
+
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT i.indexname, i.indexdef FROM pg_indexes i
-            WHERE i.tablename = 'events_event' AND i.schemaname = current_schema()
-              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
-            """
-        )
-        return list(cursor.fetchall())
+        return secondary_indexes(cursor)
 
 
 def drop_indexes(indexes: list[tuple[str, str]]) -> None:
@@ -222,6 +217,9 @@ def seed_events(
     end = end or datetime.now(UTC)
     chunks = plan_chunks(count, days=days, seed=seed, end=end, source_id=source_id)
     if connection.vendor == "postgresql":
+        from events.partitions import days_between, ensure_partitions
+
+        ensure_partitions(days_between(end - timedelta(days=days), end))
         workers = workers or min(len(chunks), multiprocessing.cpu_count())
         return seed_postgresql(chunks, workers, progress, defer_indexes=defer_indexes, write=write)
     return seed_sqlite(chunks, progress)

@@ -1,8 +1,9 @@
 """The one writer of events and failures.
 
-PostgreSQL: COPY the batch into a session temp table, then `INSERT ... SELECT ... ON CONFLICT
-(p_row_id) DO NOTHING`, so a retried object inserts only what is missing. SQLite: look up which row
-ids exist (the write lock is held: transactions are IMMEDIATE), then insert the rest.
+PostgreSQL: make the day partitions the batch needs, lock the origin (source, object, version),
+drop the row ids it already stored, and COPY the rest straight into the events table (see
+_claim_origin). SQLite: look up which row ids exist (the write lock is held: transactions are
+IMMEDIATE), then insert the rest (p_row_id is unique there).
 
 Row ids are deterministic (source, object, version, line), so writing the same batch twice is
 harmless: the second time every event counts as a duplicate.
@@ -19,7 +20,8 @@ from datetime import UTC
 from django.db import connection, transaction
 
 from events.copyformat import EVENT_COLUMNS, copy_rows, dumps_json
-from events.models import INDICATOR_COLUMNS, Event, Failure
+from events.models import INDICATOR_COLUMNS, Event, EventOrigin, Failure, origin_key
+from events.partitions import ensure_partitions
 from parsers.parser import ParsedEvent, ParseFailure
 
 FAILURE_COLUMNS = (
@@ -34,6 +36,7 @@ FAILURE_COLUMNS = (
     "created_at",
 )
 _STAGE_TABLE = "sluice_event_stage"
+_ORIGINS = EventOrigin._meta.db_table
 _SQLITE_IN_CHUNK = 500  # below SQLite's host-parameter limit
 
 
@@ -84,11 +87,83 @@ def _copy_events_postgresql(
 ) -> WriteResult:
     if not events:
         return WriteResult()
+    ensure_partitions(event.event_time for event in events)
+    stored = _claim_origin(events, source_id, object_key, object_version)
+    fresh: dict[str, ParsedEvent] = {}
+    for event in events:
+        if event.row_id not in stored:
+            fresh.setdefault(event.row_id, event)
+    if not fresh:
+        return WriteResult(0, len(events), 0, Counter())
     columns = ", ".join(EVENT_COLUMNS)
     table = Event._meta.db_table
-    data = copy_rows(events, source_id, object_key, object_version)
-    if _copied_straight_in(events, data, table, columns):
-        return WriteResult(len(events), 0, 0, Counter(event.log_type for event in events))
+    data = copy_rows(list(fresh.values()), source_id, object_key, object_version)
+    if _copied_straight_in(data, table, columns):
+        by_log_type = Counter(event.log_type for event in fresh.values())
+    else:
+        by_log_type = _merged_in(data, table, columns)
+    inserted = sum(by_log_type.values())
+    return WriteResult(inserted, len(events) - inserted, 0, by_log_type)
+
+
+def _claim_origin(
+    events: list[ParsedEvent], source_id: int | None, object_key: str, object_version: str
+) -> set[str]:
+    """Lock the origin for this transaction (concurrent writers of one object take turns), widen
+    its stored time range to this batch, and return the batch's row ids already stored.
+
+    The events table is unique on (p_row_id, p_event_time) only, and the same line can come back
+    with another time (no timestamp field: the time is the parse time; or the schema changed), so
+    row ids are looked up within the time range this origin has written, which prunes the
+    partitions searched; a new origin needs no lookup at all."""
+    key = origin_key(source_id, object_key, object_version)
+    times = [event.event_time for event in events]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_id(key)])
+        cursor.execute(
+            f"SELECT first_time, last_time FROM {_ORIGINS} WHERE key = %s",  # noqa: S608 - constant
+            [key],
+        )
+        previous = cursor.fetchone()
+        cursor.execute(
+            f"INSERT INTO {_ORIGINS} AS o (key, first_time, last_time) VALUES (%s, %s, %s) "  # noqa: S608
+            "ON CONFLICT (key) DO UPDATE SET "
+            "first_time = LEAST(o.first_time, EXCLUDED.first_time), "
+            "last_time = GREATEST(o.last_time, EXCLUDED.last_time)",
+            [key, min(times), max(times)],
+        )
+        if previous is None:
+            return set()
+        cursor.execute(
+            f"SELECT p_row_id FROM {Event._meta.db_table} WHERE p_row_id = ANY(%s) "  # noqa: S608
+            "AND p_event_time >= %s AND p_event_time <= %s",
+            [[event.row_id for event in events], *previous],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _lock_id(key: str) -> int:
+    return int.from_bytes(bytes.fromhex(key[:16]), "big", signed=True)
+
+
+def _copied_straight_in(data: bytes, table: str, columns: str) -> bool:
+    """COPY the new rows straight into the events table. The origin lock and lookup make a
+    conflict impossible unless EventOrigin lost track (a row written around it); then the
+    savepoint rolls the COPY back and the caller merges instead."""
+    with connection.cursor() as cursor:
+        try:
+            with (
+                transaction.atomic(),
+                cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+            ):
+                copy.write(data)
+        except psycopg_unique_violation():
+            return False
+    return True
+
+
+def _merged_in(data: bytes, table: str, columns: str) -> Counter:
+    """COPY into a session temp table, then insert what is not stored yet."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE_TABLE} ON COMMIT DELETE ROWS AS "  # noqa: S608 - constant names
@@ -99,38 +174,12 @@ def _copy_events_postgresql(
             copy.write(data)
         cursor.execute(
             f"WITH inserted AS (INSERT INTO {table} ({columns}) "  # noqa: S608 - constant names
-            f"SELECT DISTINCT ON (p_row_id) {columns} FROM {_STAGE_TABLE} "
-            "ON CONFLICT (p_row_id) DO NOTHING RETURNING p_log_type) "
+            f"SELECT DISTINCT ON (p_row_id) {columns} FROM {_STAGE_TABLE} s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} e WHERE e.p_row_id = s.p_row_id) "
+            "ON CONFLICT (p_row_id, p_event_time) DO NOTHING RETURNING p_log_type) "
             "SELECT p_log_type, count(*) FROM inserted GROUP BY p_log_type"
         )
-        by_log_type = Counter(dict(cursor.fetchall()))
-    inserted = sum(by_log_type.values())
-    return WriteResult(inserted, len(events) - inserted, 0, by_log_type)
-
-
-def _copied_straight_in(events: list[ParsedEvent], data: bytes, table: str, columns: str) -> bool:
-    """The fast path: when none of the batch is stored yet (the usual first read of an object),
-    COPY straight into the events table. A concurrent writer of the same rows makes the COPY
-    fail on the unique row id; the savepoint rolls it back and the caller merges instead."""
-    row_ids = [event.row_id for event in events]
-    if len(set(row_ids)) != len(row_ids):
-        return False
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT 1 FROM {table} WHERE p_row_id = ANY(%s) LIMIT 1",  # noqa: S608 - constant
-            [row_ids],
-        )
-        if cursor.fetchone() is not None:
-            return False
-        try:
-            with (
-                transaction.atomic(),
-                cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-            ):
-                copy.write(data)
-        except psycopg_unique_violation():
-            return False
-    return True
+        return Counter(dict(cursor.fetchall()))
 
 
 def psycopg_unique_violation() -> type[Exception]:

@@ -312,6 +312,7 @@ def test_top_values_count_numbers_arrays_and_skip_missing():
 
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'")
+@pytest.mark.django_db(transaction=True)  # retention drops partitions: the writes are committed
 def test_minute_counts_follow_the_ingestion_writer_retries_and_retention():
     from events.models import EventMinuteCount
     from events.retention import purge_expired
