@@ -24,7 +24,7 @@ from tests.console.test_permission_matrix import (
     url_of,
 )
 from tests.console.test_settings import run_manage
-from tests.factories import UserFactory
+from tests.factories import SourceFactory, UserFactory
 from tests.sources.conftest import ACCOUNT, BUCKET, TELEPORT, s3_form_data
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -319,3 +319,14 @@ def test_the_wizard_keeps_no_endpoint_from_posted_settings(admin_client):
     drafts = admin_client.session["source_drafts"]
     assert drafts
     assert HOSTILE_ENDPOINT not in json.dumps(drafts)
+
+
+# --- No open redirect ----------------------------------------------------------------------------
+@pytest.mark.django_db
+def test_pause_returns_only_to_a_page_of_this_site(admin_client):
+    source = SourceFactory(name="prod")
+    url = reverse("sources:pause", args=[source.pk])
+    away = admin_client.post(url, {"paused": "1", "next": "https://evil.example/phish"})
+    assert away["Location"] == source.get_absolute_url()
+    back = admin_client.post(url, {"paused": "0", "next": "/sources/?health=paused"})
+    assert back["Location"] == "/sources/?health=paused"
