@@ -31,7 +31,6 @@ HOSTILE_FIELDS = {
     "code": TEMPLATE,
     "sid": f"sid-{IMG}",
 }
-NOW = datetime.now(UTC)
 
 MONITOR = """
 window.__cspViolations = [];
@@ -78,11 +77,12 @@ class Watch:
 
 @pytest.fixture
 def hostile(transactional_db):
+    now = datetime.now(UTC)
     source = SourceFactory(name=HOSTILE_NAME)
     for i in range(5):
         EventFactory(
             source=source,
-            p_event_time=NOW - timedelta(minutes=i),
+            p_event_time=now - timedelta(minutes=i),
             fields=HOSTILE_FIELDS,
             p_extra={"<b>key</b>": SCRIPT},
         )
@@ -103,7 +103,7 @@ def hostile(transactional_db):
     )
     SourceChange.objects.create(source=source, source_name=source.name, action="created")
     # a session id with "/" cannot be a URL path segment: the event page just has no timeline link
-    EventFactory(source=source, p_event_time=NOW - timedelta(hours=2), fields={"sid": SCRIPT})
+    EventFactory(source=source, p_event_time=now - timedelta(hours=2), fields={"sid": SCRIPT})
     return source
 
 

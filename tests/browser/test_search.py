@@ -13,17 +13,17 @@ from tests.factories import EventFactory, SourceFactory
 
 expect.set_options(timeout=15_000)  # a loaded CI machine renders slower than a laptop
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-NOW = datetime.now(UTC)
 
 
 @pytest.fixture
 def seeded(transactional_db):
     """60 logins in the last hour (alice 40, bob 20) and one SSH session half a day ago."""
+    now = datetime.now(UTC)  # at seeding, not import: "last hour" must hold when the test runs
     source = SourceFactory(name="prod-teleport")
     for i in range(60):
         EventFactory(
             source=source,
-            p_event_time=NOW - timedelta(minutes=i),
+            p_event_time=now - timedelta(minutes=i),
             fields={
                 "event": "user.login",
                 "code": "T1000I",
@@ -33,7 +33,7 @@ def seeded(transactional_db):
             },
             p_any_ip_addresses=[f"10.0.0.{i}"],
         )
-    start = NOW - timedelta(hours=12)
+    start = now - timedelta(hours=12)
     session = [
         (0, "session.start", {"user": "alice", "login": "root", "server_hostname": "db-1"}),
         (4, "session.command", {"path": "/usr/bin/psql", "argv": ["-c", "select 1"]}),
