@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "template_partials",
     "django_filters",
     "ninja",  # serves /api/docs (Swagger UI) from our static files, not a CDN
+    "axes",  # login rate limiting (see "Web security" below)
     "console",
     "sources",
     "events",
@@ -88,6 +89,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # --- web security (see "Web security" below) ---
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
 # --- Audit trail: record() learns the request's user, IP and door (console/API/admin) from here.
@@ -153,6 +157,42 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+# --- Web security: CSP, login rate limiting, cookies (README "Hardening > Web security") -------
+# Content-Security-Policy on every response: scripts and styles only from our own origin, so no
+# inline <script>, no inline event handler, no eval and no style= attribute can run or apply.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True  # htmx reads the token from <body hx-headers>, never the cookie
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# django-axes: after SLUICE_LOGIN_FAILURE_LIMIT wrong passwords for one username from one IP, that
+# pair is locked out for SLUICE_LOGIN_LOCKOUT_MINUTES (even with the right password). API tokens
+# do not go through authenticate() and are not affected. Unlock: admin > Access attempts, or
+# `manage.py axes_reset_username NAME`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("SLUICE_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("SLUICE_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 # --- Internationalization ---------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

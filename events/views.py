@@ -213,9 +213,16 @@ def event_detail(request: HttpRequest, row_id: str) -> HttpResponse:
         "related": related_links(event),
         "indicators": indicator_links(event),
         "field_rows": field_rows(event),
-        "sid": event.fields.get("sid") if isinstance(event.fields.get("sid"), str) else "",
+        "session_url": _session_url(event.fields.get("sid")),
     }
     return render(request, "events/event_detail.html", context)
+
+
+def _session_url(sid: object) -> str:
+    """The session timeline of `sid`; none for a sid with "/" (as in the results table)."""
+    if not isinstance(sid, str) or not sid or "/" in sid:
+        return ""
+    return reverse("events:session", args=[sid])
 
 
 @require_GET

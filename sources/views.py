@@ -10,6 +10,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -451,7 +452,15 @@ def source_pause(request: HttpRequest, pk: int) -> HttpResponse:
     paused = request.POST.get("paused", "1") == "1"
     services.set_paused(source, paused, request.user)
     messages.success(request, f"{source.name} is {'paused' if paused else 'resumed'}.")
-    return redirect(request.POST.get("next") or source.get_absolute_url())
+    return redirect(_local_url(request, request.POST.get("next")) or source.get_absolute_url())
+
+
+def _local_url(request: HttpRequest, url: str | None) -> str | None:
+    """`url` when it points into this site; None for another host (no open redirect)."""
+    safe = url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return url if safe else None
 
 
 @require_http_methods(["GET", "POST"])

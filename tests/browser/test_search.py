@@ -18,7 +18,7 @@ SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 @pytest.fixture
 def seeded(transactional_db):
     """60 logins in the last hour (alice 40, bob 20) and one SSH session half a day ago."""
-    now = datetime.now(UTC)  # per test: an import-time clock drifts out of "last hour"
+    now = datetime.now(UTC)  # at seeding, not import: "last hour" must hold when the test runs
     source = SourceFactory(name="prod-teleport")
     for i in range(60):
         EventFactory(

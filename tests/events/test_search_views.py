@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import orjson
 import pytest
 from django.db import connection
+from django.urls import reverse
 
 from events.models import Event, SavedSearch
 from events.search import PAGE_SIZE
@@ -327,3 +328,13 @@ def test_minute_counts_follow_the_ingestion_writer_retries_and_retention():
     assert counted == len(events) == 40
     purge_expired(NOW - timedelta(days=1, hours=12))
     assert sum(EventMinuteCount.objects.values_list("count", flat=True)) == Event.objects.count()
+
+
+def test_an_event_whose_session_id_has_a_slash_renders_without_a_timeline_link(admin_client):
+    event = EventFactory(fields={"event": "session.start", "sid": "a/b<script>"})
+    response = admin_client.get(reverse("events:detail", args=[event.p_row_id]))
+    assert response.status_code == 200
+    assert "Session timeline" not in response.content.decode()
+    linked = EventFactory(fields={"event": "session.start", "sid": "abc-123"})
+    page = admin_client.get(reverse("events:detail", args=[linked.p_row_id])).content.decode()
+    assert 'href="/search/sessions/abc-123/">Session timeline' in page
