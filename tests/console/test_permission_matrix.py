@@ -29,11 +29,12 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from console.audit import record
 from console.models import ApiToken
 from events.models import SavedSearch
 from ingestion.models import BackfillRun, ObjectLedger
 from sources.drafts import SESSION_KEY as DRAFTS
-from sources.models import Source, SourceChange, VerificationRun
+from sources.models import Source, VerificationRun
 from sources.permissions import SOURCE_ADMINS_GROUP
 from tests.factories import EventFactory, FailureFactory, SourceFactory, UserFactory
 
@@ -65,7 +66,7 @@ def make_world(user) -> World:
     source = SourceFactory()
     event = EventFactory(source=source, fields={"event": "session.start", "sid": "sid-1"})
     FailureFactory(source=source)
-    SourceChange.objects.create(source=source, source_name=source.name, action="create")
+    record("created", source, actor=owner)
     token, raw = ApiToken.objects.issue(owner, "matrix")
     locked = {"username": f"someone-{source.pk}", "ip_address": "10.0.0.1"}
     AccessAttempt.objects.create(**locked, failures_since_start=1)
@@ -134,6 +135,7 @@ EXPECTATIONS: dict[str, Expect | list[Expect]] = {
     "login": [Expect(200, 302, 302, 302), Expect(200, 302, 302, 302, method="post")],
     "logout": [Expect(LOGIN, 405, 405, 405), Expect(LOGIN, 302, 302, 302, method="post")],
     "account": [signed_in(), signed_in(method="post", data={"name": ""})],
+    "audit": Expect(LOGIN, 403, 403, 200),
     "revoke_token": [
         Expect(LOGIN, 405, 405, 405, kwargs=pk_of("token")),
         Expect(LOGIN, 302, 302, 302, method="post", kwargs=pk_of("token")),
