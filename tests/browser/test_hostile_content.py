@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
+from console.audit import record
 from events.models import Failure
 from ingestion.models import ObjectLedger
-from sources.models import SourceChange
 from tests.factories import EventFactory, SourceFactory
 
 expect.set_options(timeout=15_000)
@@ -101,7 +101,7 @@ def hostile(transactional_db):
         attempts=3,
         error=f"AccessDenied {IMG}",
     )
-    SourceChange.objects.create(source=source, source_name=source.name, action="created")
+    record("created", source)
     # a session id with "/" cannot be a URL path segment: the event page just has no timeline link
     EventFactory(source=source, p_event_time=now - timedelta(hours=2), fields={"sid": SCRIPT})
     return source
