@@ -72,6 +72,14 @@ def format_when(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
+def ceil_to_second(value: datetime) -> datetime:
+    """URLs carry whole seconds: an end bound rounds up so the window never loses its last
+    fraction of a second (the newest histogram bar ends at "now", e.g. 12:00:14.6)."""
+    if value.microsecond:
+        return value.replace(microsecond=0) + timedelta(seconds=1)
+    return value
+
+
 @dataclass(frozen=True)
 class SearchState:
     q: str = ""
@@ -132,7 +140,7 @@ class SearchState:
         if state.range == CUSTOM_RANGE:
             out["start"] = format_when(state.start)
             if state.end:
-                out["end"] = format_when(state.end)
+                out["end"] = format_when(ceil_to_second(state.end))
         elif state.range != DEFAULT_RANGE:
             out["range"] = state.range
         if state.log_type:

@@ -338,3 +338,18 @@ def test_an_event_whose_session_id_has_a_slash_renders_without_a_timeline_link(a
     linked = EventFactory(fields={"event": "session.start", "sid": "abc-123"})
     page = admin_client.get(reverse("events:detail", args=[linked.p_row_id])).content.decode()
     assert 'href="/search/sessions/abc-123/">Session timeline' in page
+
+
+def test_a_zoom_into_the_newest_bar_keeps_its_last_fraction_of_a_second(viewer_client):
+    """URLs carry whole seconds; the window's end rounds up, so the newest event stays inside."""
+    from events.search import CUSTOM_RANGE, SearchState
+
+    start = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    end = datetime(2026, 11, 27, 12, 0, 14, 600_000, tzinfo=UTC)
+    EventFactory(p_event_time=end - timedelta(microseconds=100_000))
+
+    params = SearchState(range=CUSTOM_RANGE, start=start, end=end).params()
+    partial = viewer_client.get("/search/histogram/", params).content.decode()
+
+    assert (params["start"], params["end"]) == ("2026-11-27T12:00:00", "2026-11-27T12:00:15")
+    assert '<strong id="total-count">1 event</strong>' in partial
