@@ -25,7 +25,7 @@ from tests.console.test_permission_matrix import (
 )
 from tests.console.test_settings import run_manage
 from tests.factories import SourceFactory, UserFactory
-from tests.sources.conftest import ACCOUNT, BUCKET, TELEPORT, s3_form_data
+from tests.sources.conftest import ACCOUNT, TELEPORT, s3_form_data, s3_payload
 
 ROOT = Path(__file__).resolve().parents[2]
 API = "/api/v1/sources"
@@ -258,28 +258,13 @@ def test_no_code_outside_sources_aws_builds_a_boto3_client_or_passes_an_endpoint
     assert not offenders, offenders
 
 
-def s3_api_payload(**config) -> dict:
-    return {
-        "name": "teleport-api",
-        "transport": "s3",
-        "log_types": [TELEPORT],
-        "config": {
-            "account_id": ACCOUNT,
-            "bucket": BUCKET,
-            "region": "us-east-1",
-            "prefixes": [{"prefix": "teleport/", "log_types": [TELEPORT]}],
-            **config,
-        },
-    }
-
-
 @pytest.mark.django_db
 def test_the_api_stores_no_endpoint_given_in_a_source_config(admin_user):
     headers = {"Authorization": f"Bearer {ApiToken.objects.issue(admin_user, 't')[1]}"}
     client = Client()
     created = client.post(
         API,
-        s3_api_payload(endpoint_url=HOSTILE_ENDPOINT, endpoint=HOSTILE_ENDPOINT),
+        s3_payload(endpoint_url=HOSTILE_ENDPOINT, endpoint=HOSTILE_ENDPOINT),
         content_type="application/json",
         headers=headers,
     )

@@ -91,3 +91,20 @@ def sqs_form_data(**overrides) -> dict:
     }
     data.update(overrides)
     return data
+
+
+def s3_payload(**config) -> dict:
+    """An S3 source as the API takes it; `config` overrides its settings."""
+    return {
+        "name": "teleport-api",
+        "transport": "s3",
+        "log_types": [TELEPORT],
+        "config": {
+            "account_id": ACCOUNT,
+            "bucket": BUCKET,
+            "region": "us-east-1",
+            "prefixes": [{"prefix": "teleport/", "log_types": [TELEPORT]}],
+            **config,
+        },
+        "alarm_minutes": 60,
+    }

@@ -8,7 +8,7 @@ from sources import aws as aws_clients
 from sources.models import Source, VerificationRun
 from tests.conftest import wait_until
 from tests.factories import SourceFactory
-from tests.sources.conftest import ACCOUNT, BUCKET, TELEPORT
+from tests.sources.conftest import TELEPORT, s3_payload
 
 API = "/api/v1/sources"
 
@@ -27,22 +27,6 @@ def admin_api(client, admin_user):
 def viewer_api(client, viewer):
     client.defaults.update({"HTTP_AUTHORIZATION": bearer(viewer)["Authorization"]})
     return client
-
-
-def s3_payload(**config) -> dict:
-    return {
-        "name": "teleport-api",
-        "transport": "s3",
-        "log_types": [TELEPORT],
-        "config": {
-            "account_id": ACCOUNT,
-            "bucket": BUCKET,
-            "region": "us-east-1",
-            "prefixes": [{"prefix": "teleport/", "log_types": [TELEPORT]}],
-            **config,
-        },
-        "alarm_minutes": 60,
-    }
 
 
 def errors_by_field(response) -> dict:
