@@ -9,3 +9,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
 app = Celery("sluice")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def _add_worker_pulse() -> None:
+    from ingestion.runtime import WorkerPulse  # no models: safe before Django is set up
+
+    app.steps["consumer"].add(WorkerPulse)
+
+
+_add_worker_pulse()

@@ -227,13 +227,52 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 25 * 60)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+# Whatever a dead worker had reserved is back in its queue after `visibility_timeout` (+ one sweep):
+# live workers refresh the deadline of every message they hold (ingestion.runtime), so a short
+# timeout never hands a long task to a second worker.
+SLUICE_BROKER_VISIBILITY_SECONDS = env_int("SLUICE_BROKER_VISIBILITY_SECONDS", 45)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": SLUICE_BROKER_VISIBILITY_SECONDS,
+    "unacked_restore_interval": 5,
+    "unacked_restore_throttle": 1,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Three queues, each served by its own worker processes (console/workers.py has the layout):
+# receiving (long polls, listings) can never occupy the processes that read objects, and
+# verifications and beat's fan-outs are answered within seconds whatever the backlog.
+CELERY_TASK_DEFAULT_QUEUE = "ingest"
+CELERY_TASK_ROUTES = {
+    "ingestion.tasks.poll_source": {"queue": "receive"},
+    "ingestion.tasks.list_source": {"queue": "receive"},
+    "ingestion.tasks.poll_queues": {"queue": "interactive"},
+    "ingestion.tasks.list_buckets": {"queue": "interactive"},
+    "ingestion.tasks.check_health": {"queue": "interactive"},
+    "sources.run_verification": {"queue": "interactive"},
+}
+# Processes per worker of the layout (console/workers.py); `ingest` does the CPU work: one per core.
+SLUICE_WORKER_CONCURRENCY = {
+    "receive": env_int("SLUICE_RECEIVE_CONCURRENCY", 8),
+    "ingest": env_int("SLUICE_INGEST_CONCURRENCY", os.cpu_count() or 2),
+    "interactive": env_int("SLUICE_INTERACTIVE_CONCURRENCY", 4),
+}
 CELERY_BEAT_SCHEDULE: dict = {
-    # ingestion: receive notification/raw-event queues, list buckets when due, drop-off alarms
-    "ingestion-poll-queues": {"task": "ingestion.tasks.poll_queues", "schedule": 10.0},
-    "ingestion-list-buckets": {"task": "ingestion.tasks.list_buckets", "schedule": 60.0},
-    "ingestion-check-alarms": {"task": "ingestion.tasks.check_alarms", "schedule": 60.0},
+    # ingestion: receive notification/raw-event queues, list buckets when due, source health
+    # (a fan-out nobody ran within its period is dropped: the next one does the same work)
+    "ingestion-poll-queues": {
+        "task": "ingestion.tasks.poll_queues",
+        "schedule": 10.0,
+        "options": {"expires": 10},
+    },
+    "ingestion-list-buckets": {
+        "task": "ingestion.tasks.list_buckets",
+        "schedule": 10.0,
+        "options": {"expires": 10},
+    },
+    "ingestion-check-health": {
+        "task": "ingestion.tasks.check_health",
+        "schedule": 30.0,
+        "options": {"expires": 30},
+    },
     # events: delete events past SLUICE_EVENT_RETENTION_DAYS, daily
     "events-purge-expired": {"task": "events.tasks.purge_expired_events", "schedule": 86400.0},
 }

@@ -31,7 +31,13 @@ def visibility_seconds() -> int:
 
 def stale() -> timedelta:
     """An object attempt silent this long (no batch committed) belonged to a dead worker."""
-    return timedelta(seconds=_float("SLUICE_INGEST_STALE_SECONDS", 120))
+    return timedelta(seconds=_float("SLUICE_INGEST_STALE_SECONDS", 60))
+
+
+def dispatch_timeout() -> timedelta:
+    """An object handed to the ingest queue and not started this long lost its task (a broker
+    restart): the next listing hands it out again."""
+    return timedelta(seconds=_float("SLUICE_INGEST_DISPATCH_TIMEOUT_SECONDS", 300))
 
 
 def wait_seconds() -> int:
@@ -41,7 +47,12 @@ def wait_seconds() -> int:
 
 def poll_seconds() -> float:
     """How long one receive task keeps long polling; beat starts the next (one per source)."""
-    return _float("SLUICE_SQS_POLL_SECONDS", 55)
+    return _float("SLUICE_SQS_POLL_SECONDS", 20)
+
+
+def ingest_high_water() -> int:
+    """Tasks waiting in the ingest queue above which receivers and listers hand out no more."""
+    return int(_float("SLUICE_INGEST_HIGH_WATER", 40))
 
 
 def list_max_objects() -> int:

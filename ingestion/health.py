@@ -95,6 +95,11 @@ def check_drop_off(now: datetime | None = None) -> list[int]:
     return flagged
 
 
+def check_all(now: datetime | None = None) -> dict[int, str]:
+    """Every active source's health, decided in one place; returns {source id: reason}."""
+    return {pk: "drop-off" for pk in check_drop_off(now)}
+
+
 def sparkline(source_id: int, hours: int = 24, now: datetime | None = None) -> list[int]:
     """Events per hour for the last `hours` hours, oldest first (zeros where nothing arrived)."""
     end = hour_of(now or timezone.now())

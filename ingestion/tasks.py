@@ -3,35 +3,39 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from celery import shared_task
 from django.db.models import Q
 from django.utils import timezone
 
-from ingestion import conf, health, locks
+from ingestion import conf, health, locks, runtime
 from ingestion.models import BackfillRun, ObjectLedger
 from ingestion.notifications import ObjectRef
 from ingestion.readers import READERS, discovery, s3_listing, s3_notifications, sqs_events
+from ingestion.readers.sqs_common import Message
 from sources.models import Source
 
 log = logging.getLogger(__name__)
 OBJECT_TIME_LIMIT = 30 * 60
-POLL_LOCK_SECONDS = 120
-LIST_LOCK_SECONDS = 15 * 60
+LIST_LOCK_SECONDS = 30  # renewed after every page and every object handed out
+LIST_TIME_LIMIT = 15 * 60
 
 
 def _active_sources():
     return Source.objects.filter(paused=False)
 
 
-# --- beat entry points ------------------------------------------------------------------------
+# --- beat entry points (queue "interactive") --------------------------------------------------
 @shared_task(time_limit=60, soft_time_limit=50)
 def poll_queues() -> int:
-    """Every ~10 s: a receive pass for every queue-driven source (notifications, raw SQS)."""
+    """Every 10 s: a receive pass for every queue-driven source without one queued or running."""
     count = 0
     for source in _active_sources():
-        if discovery(source) in {"notifications", "sqs"} and source.config.get("queue_url"):
+        if discovery(source) not in {"notifications", "sqs"} or not source.config.get("queue_url"):
+            continue
+        if locks.claim(f"poll:{source.pk}", seconds=receive_claim_seconds()):
             poll_source.delay(source.pk)
             count += 1
     return count
@@ -39,53 +43,105 @@ def poll_queues() -> int:
 
 @shared_task(time_limit=60, soft_time_limit=50)
 def list_buckets() -> int:
-    """Every minute: list the sources whose list interval has come round."""
+    """Every 10 s: list the sources whose interval has come round (or whose pass stopped early)."""
     count = 0
     for source in _active_sources():
         if discovery(source) != "listing":
             continue
         interval = int(source.config.get("list_interval_minutes") or 5) * 60
-        if locks.due(f"list:{source.pk}", interval - 5):
+        if locks.due(f"list:{source.pk}", interval) and locks.claim(
+            f"list:{source.pk}", seconds=2 * LIST_LOCK_SECONDS
+        ):
             list_source.delay(source.pk)
             count += 1
     return count
 
 
 @shared_task(time_limit=120, soft_time_limit=100)
-def check_alarms() -> list[int]:
-    """Every minute: sources without data for longer than their alarm threshold → Unhealthy."""
-    return health.check_drop_off()
+def check_health() -> dict[int, str]:
+    """Every 30 s: each source's health from its data, backlog, errors and the workers."""
+    return health.check_all()
 
 
-# --- receiving and listing --------------------------------------------------------------------
-@shared_task(time_limit=POLL_LOCK_SECONDS, soft_time_limit=POLL_LOCK_SECONDS - 20)
-def poll_source(source_id: int) -> int:
-    """One receiver per source at a time; the messages it hands out are read in parallel."""
-    source = Source.objects.get(pk=source_id)
-    with locks.held(f"poll:{source_id}", timeout=receive_lock_seconds()) as renew:
-        if not renew:
-            return 0
-        kind = discovery(source)
-        task = ingest_messages if kind == "sqs" else ingest_notification
-        return READERS[kind](source, lambda *args: task.delay(*args), on_receive=renew)
-
-
+# --- receiving and listing (queue "receive") --------------------------------------------------
 def receive_lock_seconds() -> int:
     """The receiver lock outlives one long poll by a margin and is renewed after each receive,
     so a receiver killed mid-pass holds its source back for this long, not for the whole pass."""
     return 2 * conf.wait_seconds() + 10
 
 
-@shared_task(time_limit=LIST_LOCK_SECONDS, soft_time_limit=LIST_LOCK_SECONDS - 30)
-def list_source(source_id: int) -> int:
-    """One lister per source (Redis lock); objects go to `ingest_object_task` in parallel."""
+def receive_claim_seconds() -> int:
+    """A queued pass that has not started within this long is assumed lost (broker restart)."""
+    return int(conf.poll_seconds()) + receive_lock_seconds() + 30
+
+
+@shared_task(time_limit=5 * 60, soft_time_limit=4 * 60)
+def poll_source(source_id: int) -> int:
+    """One receiver per source at a time; the messages it hands out are read in parallel."""
+    claim = f"poll:{source_id}"
     source = Source.objects.get(pk=source_id)
-    with locks.held(f"list:{source_id}", timeout=LIST_LOCK_SECONDS) as mine:
-        if not mine:
+    with locks.held(claim, timeout=receive_lock_seconds()) as renew:
+        if not renew:
             return 0
-        return s3_listing.list_new_objects(
-            source, lambda sid, ref: ingest_object_task.delay(sid, ref)
-        )
+
+        def on_receive(batch: list[Message]) -> None:
+            renew()
+            locks.extend_claim(claim, seconds=receive_claim_seconds())
+            runtime.mark_received(source_id, lag=oldest_age(batch))
+
+        kind = discovery(source)
+        task = ingest_messages if kind == "sqs" else ingest_notification
+        try:
+            return READERS[kind](
+                source,
+                lambda *args: task.delay(*args),
+                on_receive=on_receive,
+                keep_going=ingest_has_room,
+            )
+        finally:
+            locks.release_claim(claim)
+
+
+def oldest_age(batch: list[Message]) -> float:
+    """Seconds the oldest message of a receive waited in its queue (0 for an empty receive)."""
+    sent = [m.sent_at for m in batch if m.sent_at]
+    return max(0.0, time.time() - min(sent)) if sent else 0.0
+
+
+def ingest_has_room() -> bool:
+    """Backpressure: receivers stop handing out work while the ingest queue is this deep, so
+    a source with a large backlog leaves it in SQS (where health sees it) instead of in Redis,
+    and other sources' work is not queued behind it."""
+    return runtime.queue_depth("ingest") < conf.ingest_high_water()
+
+
+@shared_task(time_limit=LIST_TIME_LIMIT, soft_time_limit=LIST_TIME_LIMIT - 30)
+def list_source(source_id: int) -> int:
+    """One lister per source; objects go to `ingest_object_task` in parallel."""
+    claim = f"list:{source_id}"
+    source = Source.objects.get(pk=source_id)
+    with locks.held(claim, timeout=LIST_LOCK_SECONDS) as renew:
+        if not renew:
+            return 0
+
+        def on_progress() -> None:
+            renew()
+            locks.extend_claim(claim, seconds=2 * LIST_LOCK_SECONDS)
+            runtime.mark_received(source_id)
+
+        try:
+            result = s3_listing.list_new_objects(
+                source,
+                lambda sid, ref: ingest_object_task.delay(sid, ref),
+                on_progress=on_progress,
+                keep_going=ingest_has_room,
+            )
+        finally:
+            locks.release_claim(claim)
+        if result.complete:
+            interval = int(source.config.get("list_interval_minutes") or 5) * 60
+            locks.mark_done(claim, interval)
+        return result.handed
 
 
 # --- units of work ----------------------------------------------------------------------------
@@ -118,7 +174,7 @@ def ingest_object_task(
 
 
 # --- console actions --------------------------------------------------------------------------
-@shared_task(time_limit=LIST_LOCK_SECONDS, soft_time_limit=LIST_LOCK_SECONDS - 30)
+@shared_task(time_limit=LIST_TIME_LIMIT, soft_time_limit=LIST_TIME_LIMIT - 30)
 def run_backfill(run_id: int) -> int:
     """List every prefix for objects modified since the run's date and read those not read yet."""
     run = BackfillRun.objects.select_related("source").get(pk=run_id)

@@ -121,46 +121,29 @@ def database_url_for_subprocess() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{params['NAME']}"
 
 
-@pytest.fixture
-def celery_worker(transactional_db, aws) -> Iterator[subprocess.Popen]:
-    """A real Celery worker subprocess on the test database and the test Redis broker."""
-    import redis
+def worker_env() -> dict[str, str]:
+    """What worker subprocesses need besides this process's environment: the test's database
+    and Redis."""
     from django.conf import settings
 
-    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
-    env = {
-        **os.environ,
+    return {
         "DATABASE_URL": database_url_for_subprocess(),
         "REDIS_URL": settings.CELERY_BROKER_URL,
     }
-    log = open(ROOT / "var" / "test-worker.log", "ab")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [
-            str(VENV_BIN / "celery"),
-            "-A",
-            "console",
-            "worker",
-            "--pool=prefork",
-            "--concurrency=2",
-            "--loglevel=INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    from console.celery import app
 
+
+@pytest.fixture
+def celery_worker(transactional_db, aws) -> Iterator[object]:
+    """The worker layout of `./run` (console/workers.py), on the test database and Redis."""
+    import redis
+    from django.conf import settings
+
+    from tests.layout import Layout
+
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+    layout = Layout(worker_env(), ROOT / "var" / "test-worker.log")
     try:
-        wait_until(lambda: app.control.ping(timeout=0.5), timeout=60, what="celery worker")
-        yield proc
+        layout.start()
+        yield layout
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        layout.close()

@@ -8,7 +8,9 @@ object written later under a smaller key is found by "Backfill from date".
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
@@ -21,35 +23,61 @@ from ingestion.notifications import ObjectRef
 from ingestion.rules import PrefixRule, prefix_rules, rule_for_key
 from sources.models import Source
 
-IN_FLIGHT = timedelta(minutes=35)  # a dispatched object is not handed out again before this
+
+@dataclass(frozen=True)
+class ListResult:
+    handed: int  # objects handed to workers
+    complete: bool  # every prefix listed to its end: the next pass can wait for the interval
+
+
+class _Pass:
+    """What one listing pass may still do: hand out `limit` objects while the workers keep up."""
+
+    def __init__(self, limit: int, on_progress, keep_going) -> None:
+        self.limit = limit
+        self.handed = 0
+        self.stopped = False
+        self.on_progress = on_progress or (lambda: None)
+        self.keep_going = keep_going or (lambda: True)
+
+    def may_hand_out(self) -> bool:
+        if self.handed >= self.limit or (self.handed % 10 == 0 and not self.keep_going()):
+            self.stopped = True
+        return not self.stopped
 
 
 def list_new_objects(
-    source: Source, handle, *, limit: int | None = None, since: datetime | None = None
-) -> int:
-    """Hand unread objects to `handle(source_id, ref_dict)`; returns how many were handed out."""
-    limit = limit or conf.list_max_objects()
+    source: Source,
+    handle,
+    *,
+    limit: int | None = None,
+    on_progress: Callable[[], None] | None = None,
+    keep_going: Callable[[], bool] | None = None,
+) -> ListResult:
+    """Hand unread objects to `handle(source_id, ref_dict)`, calling `on_progress()` after each
+    page and object (a lister renews its lock), until `limit` objects are handed out or
+    `keep_going()` says the workers have enough."""
+    budget = _Pass(limit or conf.list_max_objects(), on_progress, keep_going)
     rules = prefix_rules(source.config, source.log_types)
-    handed = 0
     try:
         for rule in sorted(rules, key=lambda r: r.prefix):
-            handed += _list_prefix(source, rules, rule, handle, limit - handed)
-            if handed >= limit:
+            _list_prefix(source, rules, rule, handle, budget)
+            if budget.stopped:
                 break
     except Exception as exc:
         record_stage_error(source.pk, StageError.Stage.RECEIVE, f"{type(exc).__name__}: {exc}")
         raise
     clear_stage_error(source.pk, StageError.Stage.RECEIVE)
-    return handed
+    return ListResult(handed=budget.handed, complete=not budget.stopped)
 
 
-def _list_prefix(source: Source, rules, rule: PrefixRule, handle, limit: int) -> int:
+def _list_prefix(source: Source, rules, rule: PrefixRule, handle, budget: _Pass) -> None:
     checkpoint, _ = Checkpoint.objects.get_or_create(source=source, prefix=rule.prefix)
     bucket = source.config["bucket"]
     settled_upto = checkpoint.start_after
     contiguous = True
-    handed = 0
     for page in _pages(source, bucket, rule.prefix, checkpoint.start_after):
+        budget.on_progress()
         objects = [o for o in page if rule_for_key(rules, o["Key"]) is rule]
         ledger = _ledger_rows(source, bucket, objects)
         for obj in page:
@@ -61,22 +89,22 @@ def _list_prefix(source: Source, rules, rule: PrefixRule, handle, limit: int) ->
                 settled = True
             else:
                 settled = False
-                if handed < limit and _due(row):
+                if _due(row) and budget.may_hand_out():
                     ref = _ref(bucket, obj)
                     _mark_dispatched(source, ref, row)
                     handle(source.pk, ref.as_dict())
-                    handed += 1
+                    budget.handed += 1
+                    budget.on_progress()
             if contiguous and settled:
                 settled_upto = key
             else:
                 contiguous = False
-        if handed >= limit:
+        if budget.stopped:
             break
     if settled_upto != checkpoint.start_after:
         Checkpoint.objects.filter(pk=checkpoint.pk).update(
             start_after=settled_upto, updated_at=timezone.now()
         )
-    return handed
 
 
 def list_since(source: Source, since: datetime) -> list[ObjectRef]:
@@ -119,12 +147,14 @@ def _ledger_rows(source: Source, bucket: str, objects: list[dict]) -> dict[tuple
 
 
 def _due(row: ObjectLedger | None) -> bool:
-    """Not yet handed out, or handed out long ago / failed an attempt and its backoff passed."""
+    """Not yet handed out; or handed out and its task lost (never started within
+    `conf.dispatch_timeout()`); or its attempt went silent (a dead reader, `conf.stale()`);
+    or an attempt failed and its backoff has passed."""
     if row is None:
         return True
     age = timezone.now() - row.updated_at
-    if row.attempts == 0 or row.finished_at is None:
-        return age > IN_FLIGHT
+    if row.finished_at is None:
+        return age > (conf.stale() if row.attempts else conf.dispatch_timeout())
     backoff = conf.retry_base_seconds() * 2 ** max(0, row.attempts - 1)
     return age.total_seconds() >= backoff
 

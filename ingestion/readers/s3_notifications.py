@@ -30,7 +30,8 @@ def receive(
     seconds: float | None = None,
     until_empty: bool = False,
     wait: int | None = None,
-    on_receive: Callable[[], None] | None = None,
+    on_receive: Callable[[list[Message]], None] | None = None,
+    keep_going: Callable[[], bool] | None = None,
 ) -> int:
     """Receive notification messages and hand each to `handle(source_id, queue_url, message)`."""
     queue_url = source.config.get("queue_url") or ""
@@ -47,6 +48,7 @@ def receive(
             until_empty=until_empty,
             wait=conf.wait_seconds() if wait is None else wait,
             on_receive=on_receive,
+            keep_going=keep_going,
         ):
             for message in batch:
                 handle(source.pk, queue_url, message.as_dict())

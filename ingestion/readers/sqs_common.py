@@ -16,6 +16,7 @@ class Message:
     receipt_handle: str
     body: str
     receive_count: int = 1
+    sent_at: float = 0.0  # Unix time SQS accepted the message (SentTimestamp)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -23,6 +24,7 @@ class Message:
             "receipt_handle": self.receipt_handle,
             "body": self.body,
             "receive_count": self.receive_count,
+            "sent_at": self.sent_at,
         }
 
 
@@ -32,17 +34,20 @@ def receive_batch(client: Any, queue_url: str, *, wait: int) -> list[Message]:
         MaxNumberOfMessages=10,
         WaitTimeSeconds=max(0, min(20, wait)),
         VisibilityTimeout=conf.visibility_seconds(),
-        MessageSystemAttributeNames=["ApproximateReceiveCount"],
+        MessageSystemAttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
     )
-    return [
-        Message(
-            m["MessageId"],
-            m["ReceiptHandle"],
-            m["Body"],
-            int((m.get("Attributes") or {}).get("ApproximateReceiveCount", 1)),
-        )
-        for m in response.get("Messages", [])
-    ]
+    return [_message(m) for m in response.get("Messages", [])]
+
+
+def _message(raw: dict[str, Any]) -> Message:
+    attributes = raw.get("Attributes") or {}
+    return Message(
+        raw["MessageId"],
+        raw["ReceiptHandle"],
+        raw["Body"],
+        int(attributes.get("ApproximateReceiveCount", 1)),
+        int(attributes.get("SentTimestamp", 0)) / 1000,
+    )
 
 
 def receive_for(
@@ -52,18 +57,20 @@ def receive_for(
     seconds: float,
     wait: int,
     until_empty: bool,
-    on_receive: Callable[[], None] | None = None,
+    on_receive: Callable[[list[Message]], None] | None = None,
+    keep_going: Callable[[], bool] | None = None,
 ):
-    """Batches of messages, long polling for up to `seconds` (or until the first empty receive).
-    `on_receive` is called after every receive, empty or not (a receiver renews its lock)."""
+    """Batches of messages, long polling for up to `seconds` (or until the first empty receive,
+    or until `keep_going()` says the workers have enough). `on_receive(batch)` is called after
+    every receive, empty or not (a receiver renews its lock and notes its lag)."""
     deadline = time.monotonic() + seconds
     while True:
         remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        if remaining <= 0 or (keep_going is not None and not keep_going()):
             return
         batch = receive_batch(client, queue_url, wait=min(wait, int(remaining)))
         if on_receive:
-            on_receive()
+            on_receive(batch)
         if batch:
             yield batch
         elif until_empty:

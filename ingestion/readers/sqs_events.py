@@ -16,7 +16,7 @@ from ingestion.models import StageError
 from ingestion.notifications import unwrap_sns
 from sources.models import Source
 
-from .sqs_common import delete, receive_for
+from .sqs_common import Message, delete, receive_for
 
 
 def receive(
@@ -26,7 +26,8 @@ def receive(
     seconds: float | None = None,
     until_empty: bool = False,
     wait: int | None = None,
-    on_receive: Callable[[], None] | None = None,
+    on_receive: Callable[[list[Message]], None] | None = None,
+    keep_going: Callable[[], bool] | None = None,
 ) -> int:
     """Receive batches of messages and hand each batch to `handle(source_id, queue_url, [msgs])`."""
     queue_url = source.config.get("queue_url") or ""
@@ -40,6 +41,7 @@ def receive(
             until_empty=until_empty,
             wait=conf.wait_seconds() if wait is None else wait,
             on_receive=on_receive,
+            keep_going=keep_going,
         ):
             handle(source.pk, queue_url, [m.as_dict() for m in batch])
             count += len(batch)

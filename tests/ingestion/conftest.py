@@ -1,14 +1,9 @@
 """Ingestion fixtures: a bucket with S3 → SQS notifications on moto, a source reading it, and
-Celery workers that can be started, killed with SIGKILL and started again."""
+the worker layout of `./run` that can be started, killed with SIGKILL and started again."""
 
-import contextlib
 import gzip
 import json
-import os
-import signal
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import redis
@@ -17,8 +12,9 @@ from django.conf import settings
 from parsers.generate import generate_lines
 from sources import aws as aws_module
 from sources.models import Source
-from tests.conftest import ROOT, VENV_BIN, database_url_for_subprocess, wait_until
+from tests.conftest import ROOT, worker_env
 from tests.factories import SourceFactory
+from tests.layout import Layout
 
 BUCKET = "teleport-audit"
 # Short waits and backoffs so end-to-end tests take seconds; production keeps the defaults.
@@ -123,90 +119,13 @@ def send_json(sqs, queue_url: str, body: dict) -> None:
     sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(body))
 
 
-def _pong() -> bool:
-    """A worker answered a ping; False also while the broker connection is being re-made."""
-    from console.celery import app
-
-    try:
-        with app.connection_for_write() as fresh:  # not a pooled one a broker restart killed
-            return bool(app.control.ping(timeout=0.5, connection=fresh))
-    except (redis.exceptions.ConnectionError, OSError):
-        return False
-
-
-class Workers:
-    """Celery worker subprocesses on the test database and Redis; `kill()` is a SIGKILL of all."""
-
-    def __init__(self) -> None:
-        self.proc: subprocess.Popen | None = None
-        self.log = open(ROOT / "var" / "test-ingestion-worker.log", "ab")  # noqa: SIM115
-
-    def start(self, concurrency: int = 2) -> subprocess.Popen:
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url_for_subprocess(),
-            "REDIS_URL": settings.CELERY_BROKER_URL,
-        }
-        self.proc = subprocess.Popen(
-            [
-                str(VENV_BIN / "celery"),
-                "-A",
-                "console",
-                "worker",
-                "--pool=prefork",
-                f"--concurrency={concurrency}",
-                "--loglevel=INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        wait_until(_pong, timeout=60, what="celery worker")
-        return self.proc
-
-    def children(self) -> list[int]:
-        if self.proc is None:
-            return []
-        path = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
-        try:
-            return [int(pid) for pid in path.read_text().split()]
-        except OSError:
-            return []
-
-    def kill(self) -> None:
-        """SIGKILL the worker and its pool processes at once: nothing gets to clean up."""
-        pids = [*self.children(), self.proc.pid]
-        for pid in pids:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
-        for pid in pids[:-1]:
-            wait_until(
-                lambda pid=pid: not Path(f"/proc/{pid}").exists(),
-                timeout=10,
-                what=f"pool process {pid} to exit",
-            )
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
 @pytest.fixture
-def workers(transactional_db, aws, ingest_env) -> Iterator[Workers]:
+def workers(transactional_db, aws, ingest_env) -> Iterator[Layout]:
+    """The worker layout of `./run`, not started yet: `workers.start()` (in the test, after it
+    has set the environment it needs), `workers.kill()`, `workers.start()` again."""
     redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
-    pool = Workers()
+    pool = Layout(worker_env(), ROOT / "var" / "test-ingestion-worker.log")
     try:
         yield pool
     finally:
-        pool.stop()
-        pool.log.close()
+        pool.close()
