@@ -31,7 +31,7 @@ def visibility_seconds() -> int:
 
 def stale() -> timedelta:
     """An object attempt silent this long (no batch committed) belonged to a dead worker."""
-    return timedelta(seconds=_float("SLUICE_INGEST_STALE_SECONDS", 60))
+    return timedelta(seconds=_float("SLUICE_INGEST_STALE_SECONDS", 30))
 
 
 def dispatch_timeout() -> timedelta:

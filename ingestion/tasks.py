@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 OBJECT_TIME_LIMIT = 30 * 60
 LIST_LOCK_SECONDS = 30  # renewed after every page and every object handed out
 LIST_TIME_LIMIT = 15 * 60
+BUSY_RETRIES = 20
 
 
 def _active_sources():
@@ -80,6 +81,9 @@ def poll_source(source_id: int) -> int:
     """One receiver per source at a time; the messages it hands out are read in parallel."""
     claim = f"poll:{source_id}"
     source = Source.objects.get(pk=source_id)
+    if source.paused:  # paused after this pass was queued
+        locks.release_claim(claim)
+        return 0
     with locks.held(claim, timeout=receive_lock_seconds()) as renew:
         if not renew:
             return 0
@@ -120,6 +124,9 @@ def list_source(source_id: int) -> int:
     """One lister per source; objects go to `ingest_object_task` in parallel."""
     claim = f"list:{source_id}"
     source = Source.objects.get(pk=source_id)
+    if source.paused:
+        locks.release_claim(claim)
+        return 0
     with locks.held(claim, timeout=LIST_LOCK_SECONDS) as renew:
         if not renew:
             return 0
@@ -170,6 +177,8 @@ def ingest_object_task(
         raise self.retry(
             countdown=s3_notifications.backoff_seconds(attempts), max_retries=conf.max_attempts()
         )
+    if outcome.status == "busy":  # another attempt is recent: it finishes, or goes stale by then
+        raise self.retry(countdown=conf.stale().total_seconds(), max_retries=BUSY_RETRIES)
     return {"status": outcome.status, "events": outcome.events, "failures": outcome.failures}
 
 
