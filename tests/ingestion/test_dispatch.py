@@ -58,12 +58,8 @@ def test_beat_queues_one_receive_pass_per_source_until_that_pass_has_run(db, que
 
     assert tasks.poll_queues() == 2
     assert tasks.poll_queues() == 0  # both passes are still queued: nothing more is sent
-    assert sorted(queued) == sorted(
-        [
-            ("ingestion.tasks.poll_source", (first.pk,)),
-            ("ingestion.tasks.poll_source", (second.pk,)),
-        ]
-    )
+    poll = "ingestion.tasks.poll_source"
+    assert sorted(queued) == sorted([(poll, (first.pk,)), (poll, (second.pk,))])
 
     locks.release_claim(f"poll:{first.pk}")  # what poll_source does when its pass ends
     assert tasks.poll_queues() == 1
