@@ -39,11 +39,10 @@ from sources.models import Source
 
 log = logging.getLogger(__name__)
 Heartbeat = Callable[[], None]
-# Reading the body failed (botocore raises IncompleteReadError for a body shorter than its
-# Content-Length; parse_stream wraps every error of the body in SourceReadError): retry it.
-READ_ERRORS = (SourceReadError, BotoCoreError, ConnectionError, TimeoutError)
-# parse_stream turns bad data (truncated or corrupt compressed streams included) into failures;
-# one of these escaping it is unexpected: the attempt fails and is retried like any other.
+# parse_stream turns bad data (truncated or corrupt compressed streams included) into failures
+# and every error reading the body (botocore's IncompleteReadError for a body shorter than its
+# Content-Length, a reset connection) into SourceReadError; one of these escaping it is
+# unexpected: the attempt fails and is retried like any other.
 DATA_ERRORS = (OSError, EOFError, zlib.error, ValueError)
 
 
@@ -226,7 +225,7 @@ def _read_into_store(
                     time.sleep(delay)
                 if heartbeat:
                     heartbeat()
-    except READ_ERRORS as exc:
+    except SourceReadError as exc:
         raise ObjectError(
             StageError.Stage.GET_OBJECT, f"reading {origin.object_key} failed: {exc}"
         ) from exc
