@@ -4,6 +4,11 @@ The body is streamed (decompressed by magic bytes, split, classified) and writte
 in its own transaction with its hourly stats. Row ids are deterministic, so a retry after a crash
 re-reads the object and inserts only what is missing. The ledger row is marked done in the same
 transaction as the last batch; only then may the caller delete the SQS message or move a checkpoint.
+
+Compressed data that ends early or is corrupt is read up to the break: its events and failures are
+stored, the break is one more failure, and the object is done (reading it again cannot get past
+the break). A body the network cut short (fewer bytes than its Content-Length) is a read error
+instead: the attempt fails in the GET_OBJECT stage and is retried.
 """
 
 from __future__ import annotations
@@ -28,13 +33,17 @@ from ingestion.models import BackfillRun, ObjectLedger, StageError
 from ingestion.notifications import ObjectRef
 from ingestion.registry import classifier_for
 from ingestion.rules import prefix_rules, rule_for_key
-from parsers import Origin, ParsedEvent, ParseFailure, parse_stream
+from parsers import FailureKind, Origin, ParsedEvent, ParseFailure, parse_stream
 from parsers.streams import SourceReadError
 from sources.models import Source
 
 log = logging.getLogger(__name__)
 Heartbeat = Callable[[], None]
-DATA_ERRORS = (OSError, EOFError, zlib.error, ValueError)  # corrupt gzip/zstd/bzip2 streams
+# parse_stream turns bad data (truncated or corrupt compressed streams included) into failures
+# and every error reading the body (botocore's IncompleteReadError for a body shorter than its
+# Content-Length, a reset connection) into SourceReadError; one of these escaping it is
+# unexpected: the attempt fails and is retried like any other.
+DATA_ERRORS = (OSError, EOFError, zlib.error, ValueError)
 
 
 class ObjectError(Exception):
@@ -194,16 +203,17 @@ def _read_into_store(
     delay = conf.batch_delay()
     events: list[ParsedEvent] = []
     failures: list = []
-    corrupt = None
+    broken: ParseFailure | None = None  # the break of a truncated or corrupt compressed stream
     try:
         for result in results:
             if type(result) is ParsedEvent:
                 events.append(result)
-            elif result.offset < 0:  # the rest of the body cannot be decompressed
-                corrupt = result
-                break
+            elif result.kind == FailureKind.UNREADABLE:  # nothing was read: fail the attempt
+                raise ObjectError(StageError.Stage.PARSE, f"{origin.object_key}: {result.error}")
             else:
                 failures.append(result)
+                if result.kind == FailureKind.STREAM_BREAK:
+                    broken = result
             if len(events) + len(failures) >= limit:
                 events_seen += len(events)
                 failures_seen += len(failures)
@@ -225,13 +235,6 @@ def _read_into_store(
             f"cannot read {origin.object_key}: {type(exc).__name__}: {exc} "
             f"(after {events_seen + len(events)} events)",
         ) from exc
-    if corrupt is not None:
-        # keep what was read before the damage (a retry skips it), then fail the object
-        total += _store(source, origin, classifier.log_types, events, failures)
-        raise ObjectError(
-            StageError.Stage.PARSE,
-            f"{origin.object_key}: {corrupt.error} (at line {corrupt.line})",
-        )
     events_seen += len(events)
     failures_seen += len(failures)
     with transaction.atomic():
@@ -248,7 +251,13 @@ def _read_into_store(
                 updated_at=timezone.now(),
             )
     clear_stage_error(source.pk, StageError.Stage.PARSE)
-    if failures_seen:
+    if broken is not None:
+        record_stage_error(
+            source.pk,
+            StageError.Stage.PARSE,
+            _break_message(broken, events=events_seen, failures=failures_seen),
+        )
+    elif failures_seen:
         record_stage_error(
             source.pk,
             StageError.Stage.PARSE,
@@ -262,6 +271,14 @@ def _read_into_store(
         duplicates=total.duplicates,
         failures=failures_seen,
         bytes=size,
+    )
+
+
+def _break_message(broken: ParseFailure, *, events: int, failures: int) -> str:
+    """The source's PARSE error for an object whose compressed data is truncated or corrupt."""
+    return (
+        f"{broken.error}. Kept {events} events and {failures} failed lines (the break is one of "
+        "them); the object is done, since reading it again cannot get past the break."
     )
 
 

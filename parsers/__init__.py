@@ -1,7 +1,14 @@
 """Sluice parsers: Panther-format schemas compiled into fast, lossless parsers (no Django)."""
 
 from parsers.classify import Classifier
-from parsers.parser import Origin, ParsedEvent, ParseFailure, Parser, compile_schema
+from parsers.parser import (
+    FailureKind,
+    Origin,
+    ParsedEvent,
+    ParseFailure,
+    Parser,
+    compile_schema,
+)
 from parsers.pipeline import ParseStats, gc_tuned, parse_stream
 from parsers.registry import LogType, Registry, default_registry
 from parsers.schema import Field, Schema, SchemaError, column_name, load_schema
@@ -10,6 +17,7 @@ from parsers.streams import STREAM_TYPES, RawLine, open_decompressed, split
 __all__ = [
     "STREAM_TYPES",
     "Classifier",
+    "FailureKind",
     "Field",
     "LogType",
     "Origin",

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from operator import itemgetter
 from typing import Any
 
@@ -87,16 +88,30 @@ class ParsedEvent(msgspec.Struct, gc=False):
         return out
 
 
+class FailureKind(StrEnum):
+    """What a ParseFailure stands for."""
+
+    RECORD = "record"  # one record did not parse (or was cut at a limit): stored, reading goes on
+    STREAM_BREAK = "stream_break"  # compressed data ends early or is corrupt here: stored, and
+    # nothing follows (raw: the partial record before the break; offset: the decompressed byte
+    # where the data breaks)
+    UNREADABLE = "unreadable"  # the object cannot be decompressed at all (not the compression its
+    # name says): the only result, nothing is stored
+
+
 @dataclass(slots=True)
 class ParseFailure:
     line: int
     offset: int
     error: str
     raw: bytes
+    kind: FailureKind = FailureKind.RECORD
 
     def to_json_dict(self) -> dict[str, Any]:
         """JSON-ready: raw as text; when it is not valid UTF-8, also raw_base64 with exact bytes."""
         out: dict[str, Any] = {"line": self.line, "offset": self.offset, "error": self.error}
+        if self.kind != FailureKind.RECORD:
+            out["kind"] = str(self.kind)
         try:
             out["raw"] = self.raw.decode("utf-8")
         except UnicodeDecodeError:

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Protocol
 
-from parsers.parser import Origin, ParsedEvent, ParseFailure
+from parsers.parser import FailureKind, Origin, ParsedEvent, ParseFailure
 from parsers.streams import (
     DEFAULT_MAX_LINE_BYTES,
+    BrokenRecord,
     DecompressionError,
     ObjectTooLarge,
     open_decompressed,
@@ -47,11 +48,15 @@ def parse_stream(
 ) -> Iterator[ParsedEvent | ParseFailure]:
     """Events and failures of a (possibly compressed) body, in input order. Never raises on data.
 
-    `classifier` is a Classifier or a single compiled Parser. Corrupt compressed data ends the
-    stream with one failure (offset -1) saying so; a failing source (network, disk) raises
-    SourceReadError so the caller can retry the whole object. A record longer than
-    `max_line_bytes` is a failure keeping its first `max_line_bytes`; past `max_object_bytes`
-    decompressed bytes reading stops with one failure at that offset.
+    `classifier` is a Classifier or a single compiled Parser. Compressed data that ends early or
+    is corrupt ends the stream with one failure of kind STREAM_BREAK: every complete record
+    before the break is parsed as usual, and the failure keeps the partial record (its raw bytes)
+    and the decompressed byte of the break (its offset). An object that cannot be decompressed at
+    all (named `.gz` but not gzip) is one failure of kind UNREADABLE. A failing source (network,
+    disk, a body shorter than its Content-Length) raises SourceReadError so the caller can retry
+    the whole object. A record longer than `max_line_bytes` is a failure keeping its first
+    `max_line_bytes`; past `max_object_bytes` decompressed bytes reading stops with one failure
+    at that offset.
     """
     if isinstance(fileobj, bytes | bytearray | memoryview):
         import io
@@ -71,9 +76,10 @@ def parse_stream(
                 )
                 records = split(body, stream_type, envelope=envelope, max_line_bytes=max_line_bytes)
             record = next(records, None)
-        except DecompressionError as exc:
-            rest = "the rest of " if records is not None else ""
-            yield ParseFailure(line + 1, -1, f"cannot decompress {rest}the object: {exc}", b"")
+        except DecompressionError as exc:  # only opening raises it: breaks come as records
+            yield ParseFailure(
+                1, 0, f"cannot decompress the object: {exc}", b"", FailureKind.UNREADABLE
+            )
             return
         except ObjectTooLarge as exc:
             yield ParseFailure(
@@ -88,7 +94,10 @@ def parse_stream(
             return
         line = record.line
         if record.error is not None:
-            yield ParseFailure(record.line, record.offset, f"{record.error} ({where})", record.raw)
+            broken = isinstance(record, BrokenRecord)
+            kind = FailureKind.STREAM_BREAK if broken else FailureKind.RECORD
+            error = f"{record.error} ({where})"
+            yield ParseFailure(record.line, record.offset, error, record.raw, kind)
             continue
         countdown -= 1
         if not countdown:

@@ -7,15 +7,20 @@ Record numbering: for ``lines`` the physical line number (1-based, blank lines c
 yielded); for the JSON stream types, the 1-based ordinal of the record. ``offset`` is the byte
 offset of the record (for ``cloudwatch`` and enveloped arrays: of its envelope) in the
 decompressed stream. Parts that cannot be split are yielded with ``error`` set, never dropped.
+
+Compressed data that ends early or is corrupt ends the records with one ``BrokenRecord``: its
+raw bytes are the partial record decoded before the break (for ``lines``, the bytes after the last
+newline, possibly none), its offset is the decompressed byte where the data breaks, and its number
+follows the complete records before it.
 """
 
 from __future__ import annotations
 
 import bz2
 import codecs
-import gzip
 import io
 import re
+import zlib
 from collections.abc import Iterable, Iterator
 from typing import IO, Any, NamedTuple
 
@@ -45,11 +50,17 @@ class RawLine(NamedTuple):
     error: str | None = None  # set when the splitter itself could not cut a clean record
 
 
+class BrokenRecord(RawLine):
+    """The partial record where compressed data breaks (`error` says how): nothing follows it."""
+
+    __slots__ = ()
+
+
 # --- decompression ---------------------------------------------------------------------------
 
 
 class SourceReadError(Exception):
-    """Reading the underlying object failed (network, disk): not a data problem, retry it.
+    """Reading the underlying object failed (network, disk, a body cut short): retry it.
 
     Raised from the original exception (``__cause__``) so decompression errors, which are data
     problems, can be told apart from it.
@@ -57,7 +68,34 @@ class SourceReadError(Exception):
 
 
 class DecompressionError(Exception):
-    """The compressed data is corrupt or truncated."""
+    """The data cannot be decompressed (an object named `.gz` holding other bytes)."""
+
+
+class BrokenStream(DecompressionError):
+    """Compressed data that ends early (the body ended cleanly, the stream did not) or is corrupt.
+
+    Raised only after every byte decoded before the break was returned; `offset` is the number
+    of decompressed bytes before it. Reading again cannot get past it.
+    """
+
+    def __init__(self, compression: str, offset: int, *, truncated: bool, detail: str = "") -> None:
+        self.compression = compression
+        self.offset = offset
+        self.truncated = truncated
+        self.detail = detail
+        super().__init__(self.describe(None, "records"))
+
+    def describe(self, complete: int | None, unit: str) -> str:
+        """One sentence: what broke, at which decompressed byte, after how many complete records."""
+        where = f"decompressed byte {self.offset}"
+        if self.truncated:
+            after = f" after {complete} complete {unit}" if complete is not None else ""
+            return f"{self.compression} data ends early at {where}: the object is truncated{after}"
+        after = f"after {complete} complete {unit}" if complete is not None else "after it"
+        return (
+            f"{self.compression} data is corrupt at {where} ({self.detail}): "
+            f"nothing {after} can be read"
+        )
 
 
 class ObjectTooLarge(Exception):
@@ -69,7 +107,12 @@ class ObjectTooLarge(Exception):
 
 
 class _Prefixed(io.RawIOBase):
-    """Replays the bytes read for sniffing, then the rest of the stream."""
+    """Replays the bytes read for sniffing, then the rest of the stream.
+
+    Every error of the underlying stream becomes SourceReadError: botocore's IncompleteReadError
+    (fewer bytes than Content-Length), urllib3's ProtocolError and ReadTimeoutError, a reset
+    connection. A body that ends early without an error is not told apart here.
+    """
 
     def __init__(self, head: bytes, rest: IO[bytes]) -> None:
         self._head = head
@@ -124,10 +167,11 @@ def open_decompressed(
 ) -> IO[bytes]:
     """A binary reader of the decompressed content (gzip, zstd, bzip2 detected by magic bytes).
 
-    Corrupt data raises DecompressionError on read; a failing source raises SourceReadError.
-    `name` (an object key or path) whose suffix promises a compression the bytes lack raises
-    DecompressionError unless the bytes are plain text. With `max_bytes`, reading past that many
-    decompressed bytes raises ObjectTooLarge (a gzip bomb is never inflated beyond it).
+    Compressed data that ends early or is corrupt raises BrokenStream on the read after the last
+    bytes decoded before the break; a failing source raises SourceReadError. `name` (an object
+    key or path) whose suffix promises a compression the bytes lack raises DecompressionError
+    unless the bytes are plain text. With `max_bytes`, reading past that many decompressed bytes
+    raises ObjectTooLarge (a gzip bomb is never inflated beyond it).
     """
     try:
         head = _read_exactly(fileobj, 4)
@@ -137,12 +181,8 @@ def open_decompressed(
     kind = detect_compression(head)
     _check_magic(name, kind, head)
     reader: Any = stream
-    if kind == "gzip":
-        reader = _Checked(gzip.GzipFile(fileobj=stream, mode="rb"))
-    elif kind == "zstd":
-        reader = _Checked(_ZstdReader(stream))
-    elif kind == "bzip2":
-        reader = _Checked(bz2.BZ2File(stream, mode="rb"))
+    if kind != "none":
+        reader = _Decompressing(stream, kind)
     if max_bytes:
         reader = _Bounded(reader, max_bytes)
     return reader  # type: ignore[no-any-return]
@@ -192,105 +232,232 @@ class _Bounded:
         self._reader.close()
 
 
-class _ZstdReader:
-    """Multi-frame zstd that, unlike zstandard's stream_reader, notices a truncated frame."""
+class _CodecError(Exception):
+    """A decoder refused its input; `salvaged` is what it decoded before the bad byte."""
 
-    INPUT_CHUNK = 1 << 16  # small input steps bound the output held per read
+    def __init__(self, salvaged: bytes, detail: str) -> None:
+        super().__init__(detail)
+        self.salvaged = salvaged
+        self.detail = detail
 
-    def __init__(self, source: IO[bytes]) -> None:
-        import zstandard
 
-        self._source = source
-        self._decompressor = zstandard.ZstdDecompressor()
-        self._frame = self._decompressor.decompressobj()
-        self._pending = b""
-        self._done = False
+class _GzipMember:
+    """One gzip member (zlib checks its header and its CRC/length trailer).
 
-    def read(self, size: int = -1) -> bytes:
-        while not self._done and (size < 0 or len(self._pending) < size):
-            chunk = self._source.read(self.INPUT_CHUNK)
-            if not chunk:
-                self._done = True
-                if not self._frame.eof:
-                    raise DecompressionError("zstd data ends in the middle of a frame")
-                break
-            self._pending += self._decompress(chunk)
-        if size < 0 or size >= len(self._pending):
-            out, self._pending = self._pending, b""
-        else:
-            out, self._pending = self._pending[:size], self._pending[size:]
+    On corrupt data the output of the failing step is recovered byte by byte from a copy of the
+    decoder taken before it, so every byte zlib can decode before the damage is kept.
+    """
+
+    INPUT_STEP = 1 << 16
+
+    def __init__(self) -> None:
+        self._zlib = zlib.decompressobj(wbits=31)
+        self._input = b""
+
+    @property
+    def eof(self) -> bool:
+        return self._zlib.eof
+
+    @property
+    def unused_data(self) -> bytes:
+        return self._zlib.unused_data
+
+    def feed(self, data: bytes) -> None:
+        self._input += data
+
+    def pull(self, limit: int) -> bytes:
+        if self._zlib.eof:
+            return b""
+        before = self._zlib.copy()
+        try:
+            out = self._zlib.decompress(self._input, limit)
+        except zlib.error as exc:
+            raise _CodecError(_decoded_before_error(before, self._input), str(exc)) from exc
+        self._input = self._zlib.unconsumed_tail
         return out
 
-    def _decompress(self, data: bytes) -> bytes:
-        parts = []
-        while data:
-            if self._frame.eof:
-                self._frame = self._decompressor.decompressobj()
-            parts.append(self._frame.decompress(data))
-            data = self._frame.unused_data if self._frame.eof else b""
+
+def _decoded_before_error(zlib_copy: Any, data: bytes) -> bytes:
+    parts = []
+    for i in range(len(data)):
+        try:
+            parts.append(zlib_copy.decompress(data[i : i + 1]))
+        except zlib.error:
+            break
+    return b"".join(parts)
+
+
+class _ZstdFrame:
+    """One zstd frame. Its input comes in small steps: zstandard's decompressobj has no output
+    limit, and a step of 4 KiB inflates to at most 128 MiB (RLE blocks)."""
+
+    INPUT_STEP = 1 << 12
+
+    def __init__(self) -> None:
+        import zstandard
+
+        self._error = zstandard.ZstdError
+        self._zstd = zstandard.ZstdDecompressor().decompressobj()
+        self._input = b""
+
+    @property
+    def eof(self) -> bool:
+        return self._zstd.eof
+
+    @property
+    def unused_data(self) -> bytes:
+        return self._zstd.unused_data
+
+    def feed(self, data: bytes) -> None:
+        self._input += data
+
+    def pull(self, limit: int) -> bytes:
+        if self._zstd.eof or not self._input:
+            return b""
+        data, self._input = self._input, b""
+        try:
+            return self._zstd.decompress(data)
+        except self._error as exc:
+            raise _CodecError(b"", str(exc)) from exc
+
+
+class _Bzip2Stream:
+    """One bzip2 stream (every block checked against its CRC as its output ends).
+
+    Input comes in small steps: the decoder goes on from the end of a block's output into the
+    next block in the same call, and damage found there loses that call's output; with little
+    input at hand, the damage must be in the first kilobyte of a block for that to happen.
+    """
+
+    INPUT_STEP = 1 << 10
+
+    def __init__(self) -> None:
+        self._bz2 = bz2.BZ2Decompressor()
+        self._input = b""
+
+    @property
+    def eof(self) -> bool:
+        return self._bz2.eof
+
+    @property
+    def unused_data(self) -> bytes:
+        return self._bz2.unused_data
+
+    def feed(self, data: bytes) -> None:
+        self._input += data
+
+    def pull(self, limit: int) -> bytes:
+        if self._bz2.eof or (not self._input and self._bz2.needs_input):
+            return b""
+        data, self._input = self._input, b""
+        try:
+            return self._bz2.decompress(data, limit)
+        except (OSError, EOFError, ValueError) as exc:
+            raise _CodecError(b"", str(exc)) from exc
+
+
+_CODECS: dict[str, Any] = {"gzip": _GzipMember, "zstd": _ZstdFrame, "bzip2": _Bzip2Stream}
+
+
+class _Decompressing:
+    """Decompresses gzip members, zstd frames or bzip2 streams one after another.
+
+    Tells a read error from a data error: an exception of the source (SourceReadError) passes
+    through at once; a source that ends cleanly in the middle of a member is truncated data; a
+    decoder error is corrupt data. Either way everything decoded before the break is returned
+    first, and the read after it raises BrokenStream (again on every later read).
+    """
+
+    OUTPUT_STEP = 1 << 16
+
+    def __init__(self, source: IO[bytes], compression: str) -> None:
+        self._source = source
+        self._compression = compression
+        self._codec = _CODECS[compression]
+        self._member: Any = self._codec()
+        self._pending = b""  # decoded, not yet returned
+        self._decoded = 0  # decompressed bytes produced so far
+        self._broken: BrokenStream | None = None
+
+    def read(self, size: int = -1) -> bytes:
+        wanted = size if size is not None and size >= 0 else 1 << 62
+        parts: list[bytes] = []
+        while wanted > 0:
+            data = self._pending or self._decode_step(min(wanted, self.OUTPUT_STEP))
+            if not data:
+                break
+            parts.append(data[:wanted])
+            self._pending = data[wanted:]
+            wanted -= len(parts[-1])
+        if not parts and wanted and self._broken is not None:
+            raise self._broken
         return b"".join(parts)
+
+    def _decode_step(self, limit: int) -> bytes:
+        """Some decompressed bytes; b"" at the clean end of the body or at a break (kept)."""
+        if self._broken is not None:
+            return b""
+        while True:
+            try:
+                out = self._member.pull(limit)
+            except _CodecError as exc:
+                self._decoded += len(exc.salvaged)
+                self._broken = self._break(truncated=False, detail=exc.detail)
+                return exc.salvaged
+            if out:
+                self._decoded += len(out)
+                return out
+            data = self._member.unused_data if self._member.eof else b""
+            if not data:
+                data = self._source.read(self._codec.INPUT_STEP)  # SourceReadError passes
+            if not data:
+                if not self._member.eof:
+                    self._broken = self._break(truncated=True)
+                return b""
+            if self._member.eof:
+                self._member = self._codec()
+            self._member.feed(data)
+
+    def _break(self, *, truncated: bool, detail: str = "") -> BrokenStream:
+        return BrokenStream(self._compression, self._decoded, truncated=truncated, detail=detail)
 
     def close(self) -> None:
         self._source.close()
 
 
-class _Checked:
-    """A decompressing reader whose data errors become DecompressionError.
-
-    Reads in small steps so that everything decompressed before the error is returned first;
-    the error comes with the next read.
-    """
-
-    STEP = 1 << 16
-
-    def __init__(self, reader: Any) -> None:
-        self._reader = reader
-        self._error: DecompressionError | None = None
-
-    def read(self, size: int = -1) -> bytes:
-        if self._error is not None:
-            raise self._error
-        parts: list[bytes] = []
-        wanted = size if size is not None and size >= 0 else 1 << 62
-        while wanted > 0:
-            try:
-                data = self._reader.read(min(wanted, self.STEP))
-            except (SourceReadError, DecompressionError) as exc:
-                if isinstance(exc, SourceReadError) or not parts:
-                    raise
-                self._error = exc
-                break
-            except Exception as exc:  # zlib.error, EOFError, OSError, zstd.ZstdError...
-                error = DecompressionError(f"{type(exc).__name__}: {exc}")
-                error.__cause__ = exc
-                if not parts:
-                    raise error from exc
-                self._error = error
-                break
-            if not data:
-                break
-            parts.append(data)
-            wanted -= len(data)
-        return b"".join(parts)
-
-    def close(self) -> None:
-        self._reader.close()
-
-
 # --- splitting -------------------------------------------------------------------------------
 
 
-def _chunks(source: IO[bytes] | bytes | bytearray | memoryview) -> Iterator[bytes]:
-    if isinstance(source, bytes | bytearray | memoryview):
-        if source:
-            yield bytes(source)
-        return
-    read = source.read
-    while True:
-        data = read(CHUNK_SIZE)
-        if not data:
+class _Body:
+    """The chunks of a body. A broken compressed stream ends them early: the break is kept in
+    `broken` for the splitter to turn the partial record before it into one last record."""
+
+    def __init__(self, source: IO[bytes] | bytes | bytearray | memoryview) -> None:
+        self.source = source
+        self.broken: BrokenStream | None = None
+
+    def __iter__(self) -> Iterator[bytes]:
+        source = self.source
+        if isinstance(source, bytes | bytearray | memoryview):
+            if source:
+                yield bytes(source)
             return
-        yield data
+        read = source.read
+        while True:
+            try:
+                data = read(CHUNK_SIZE)
+            except BrokenStream as exc:
+                self.broken = exc
+                return
+            if not data:
+                return
+            yield data
+
+
+def _break_record(broken: BrokenStream, complete: int, tail: bytes, unit: str) -> BrokenRecord:
+    """The partial record where the data breaks: numbered after the complete ones, at the
+    decompressed byte of the break."""
+    return BrokenRecord(complete + 1, broken.offset, tail, broken.describe(complete, unit))
 
 
 def split(
@@ -304,7 +471,8 @@ def split(
     if stream_type not in STREAM_TYPES:
         raise ValueError(f"unknown stream type {stream_type!r} (one of {', '.join(STREAM_TYPES)})")
     limit = max_line_bytes or 0
-    chunks = _chunks(fileobj_or_bytes)
+    body = _Body(fileobj_or_bytes)
+    chunks = iter(body)
     first = next(chunks, b"")
     skipped = 0
     if first.startswith(_BOM):
@@ -313,16 +481,16 @@ def split(
         stream_type = _detect(first, chunks, envelope)
         if isinstance(stream_type, tuple):  # detection needed more data
             stream_type, first = stream_type
-    body = _prepend(first, chunks)
+    data = _prepend(first, chunks)
     if stream_type == "lines":
-        return _split_lines(body, limit, skipped)
+        return _split_lines(data, limit, skipped, body)
     if stream_type == "json":
-        return _split_json(body, limit, skipped, in_array=False)
+        return _split_json(data, limit, skipped, body, in_array=False)
     if stream_type == "json_array":
         if envelope:
-            return _unwrap(_split_json(body, limit, skipped, in_array=False), envelope)
-        return _split_json(body, limit, skipped, in_array=True)
-    return _split_cloudwatch(_split_json(body, limit, skipped, in_array=False))
+            return _unwrap(_split_json(data, limit, skipped, body, in_array=False), envelope)
+        return _split_json(data, limit, skipped, body, in_array=True)
+    return _split_cloudwatch(_split_json(data, limit, skipped, body, in_array=False))
 
 
 def _prepend(first: bytes, chunks: Iterator[bytes]) -> Iterator[bytes]:
@@ -360,7 +528,9 @@ def _detect(first: bytes, chunks: Iterator[bytes], envelope: str | None) -> Any:
     return ("lines" if one_object else "json"), first
 
 
-def _split_lines(chunks: Iterable[bytes], limit: int, offset: int) -> Iterator[RawLine]:
+def _split_lines(
+    chunks: Iterable[bytes], limit: int, offset: int, body: _Body
+) -> Iterator[RawLine]:
     line_no = 0
     rest = b""
     dropping = 0  # > 0: inside an over-long line; bytes already dropped
@@ -391,7 +561,10 @@ def _split_lines(chunks: Iterable[bytes], limit: int, offset: int) -> Iterator[R
                 rest_head = rest[:limit]
             dropping += len(rest)
             rest = b""
-    if dropping:
+    if body.broken is not None:  # the bytes after the last newline, verbatim (cut to the limit)
+        tail = rest_head if dropping else rest[:limit] if limit else rest
+        yield _break_record(body.broken, line_no, tail, "lines")
+    elif dropping:
         yield _too_long(line_no + 1, offset, rest_head, limit, dropping + len(rest))
     elif rest:
         if rest.endswith(b"\r"):
@@ -420,8 +593,12 @@ class _JsonScanner:
     shifts positions, so memory holds one record plus one chunk.
     """
 
-    def __init__(self, chunks: Iterable[bytes], limit: int, offset: int, in_array: bool) -> None:
+    def __init__(
+        self, chunks: Iterable[bytes], limit: int, offset: int, in_array: bool, body: _Body
+    ) -> None:
         self.chunks = iter(chunks)
+        self.body = body
+        self.cut = False  # the record being scanned runs into the end of the stream
         self.buf = b""
         self.base = offset  # stream offset of buf[0]
         self.limit = limit
@@ -447,10 +624,13 @@ class _JsonScanner:
         while True:
             pos = self._skip_separators(pos)
             if pos is None:
+                if self.body.broken is not None:
+                    yield _break_record(self.body.broken, self.count, b"", "records")
                 return
             lead = self.buf[pos : pos + 1]
             error = None
             self.start = pos
+            self.cut = False
             if self.array_mode and not self.in_array:
                 if lead == b"[":
                     self.in_array = True
@@ -468,6 +648,10 @@ class _JsonScanner:
             else:
                 end = self._token_end(pos + 1)
             self.count += 1
+            if self.eof and self.body.broken is not None and (self.cut or end < 0):
+                head = self.buf[self.start : self.start + self.limit if self.limit else None]
+                yield _break_record(self.body.broken, self.count - 1, head, "records")
+                return
             if end < 0 or (self.limit and end - self.start > self.limit):
                 offset = self.base + self.start
                 head = self.buf[self.start : self.start + self.limit]
@@ -543,6 +727,7 @@ class _JsonScanner:
     def _unterminated(self) -> int:
         """At the end of the stream the rest is one (truncated) record; -1 when too long."""
         if self.eof and not (self.limit and len(self.buf) - self.start > self.limit):
+            self.cut = True
             return len(self.buf)
         return -1
 
@@ -559,14 +744,19 @@ class _JsonScanner:
             pos = 0
 
 
-def _split_json(chunks: Iterable[bytes], limit: int, offset: int, *, in_array: bool):
-    return _JsonScanner(chunks, limit, offset, in_array).records()
+def _split_json(
+    chunks: Iterable[bytes], limit: int, offset: int, body: _Body, *, in_array: bool
+) -> Iterator[RawLine]:
+    return _JsonScanner(chunks, limit, offset, in_array, body).records()
 
 
 def _unwrap(records: Iterator[RawLine], envelope: str) -> Iterator[RawLine]:
     """json_array under an envelope field: {"Records": [...]} (several envelopes allowed)."""
     count = 0
     for record in records:
+        if isinstance(record, BrokenRecord):
+            yield record._replace(line=count + 1)
+            return
         items = _envelope_items(record, envelope)
         if isinstance(items, str):
             count += 1
@@ -593,6 +783,9 @@ def _split_cloudwatch(records: Iterator[RawLine]) -> Iterator[RawLine]:
     """CloudWatch Logs subscription envelopes: one record per logEvents[].message."""
     count = 0
     for record in records:
+        if isinstance(record, BrokenRecord):
+            yield record._replace(line=count + 1)
+            return
         envelope = _cloudwatch_events(record)
         if isinstance(envelope, str):
             count += 1

@@ -2,9 +2,12 @@
 Celery worker into the store. Every line is counted (events + failures == lines, matching a local
 parse line for line), failed lines keep their exact bytes, and the worker survives all of it."""
 
+import bz2
 import gzip
+import zlib
 
 import pytest
+import zstandard
 
 from events.filters import query_q
 from events.models import Event, Failure
@@ -227,6 +230,62 @@ def test_bombs_long_lines_wrong_magic_and_empty_objects(
 
     put_and_drain(hostile_source, s3, sqs, {"after.json.gz": gz(good_lines(50, seed=6))})
     assert Event.objects.filter(object_key=PREFIX + "after.json.gz").count() == 50
+    assert_worker_alive(workers)
+
+
+TRUNCATED = {  # compression: (compress, an independent decoder of a cut stream, key suffix)
+    "gzip": (
+        lambda data: zlib.compress(data, 6, wbits=31),
+        lambda data: zlib.decompressobj(wbits=31).decompress(data),
+        "gz",
+    ),
+    "zstd": (
+        lambda data: zstandard.ZstdCompressor().compress(data),
+        lambda data: zstandard.ZstdDecompressor().decompressobj().decompress(data),
+        "zst",
+    ),
+    "bzip2": (
+        lambda data: bz2.compress(data, 1),
+        lambda data: bz2.BZ2Decompressor().decompress(data),
+        "bz2",
+    ),
+}
+
+
+def test_truncated_compressed_objects_keep_every_decodable_line(workers, hostile_source, s3, sqs):
+    """Objects cut at several points: events + failures = decodable lines + 1, the object done
+    (not retried), the one failure holding the partial last line and the offset of the cut."""
+    workers.start()
+    text = b"\n".join(good_lines(3000, seed=8)) + b"\n"
+    bodies, decodable, cases = {}, {}, {}
+    for compression, (compress, decode, suffix) in TRUNCATED.items():
+        data = compress(text)
+        for percent in (3, 50, 97):
+            key = f"cut-{percent}.jsonl.{suffix}"
+            bodies[key] = data[: len(data) * percent // 100]
+            decodable[key] = decode(bodies[key])
+            cases[key] = f"{compression} object of 3,000 lines cut at {percent}%"
+    ledger = put_and_drain(hostile_source, s3, sqs, bodies)
+
+    for key, decoded in decodable.items():
+        lines = decoded.count(b"\n")
+        row = ledger[key]
+        assert (row.status, row.attempts) == ("done", 1), row.error
+        events, failures = assert_stored_as_parsed(key, local_parse(key, bodies[key]))
+        assert events + failures == lines + 1 == row.events + row.failures
+        assert events == lines  # every line was a good event
+        failure = Failure.objects.get(object_key=PREFIX + key)
+        assert bytes(failure.raw) == decoded[decoded.rfind(b"\n") + 1 :]
+        assert (failure.line, failure.offset) == (lines + 1, len(decoded))
+        assert "data ends early" in failure.error
+        report(
+            "objects",
+            cases[key],
+            lines=f"{lines:,} decodable",
+            events=events,
+            failures=failures,
+            outcome="done: every decodable line kept, the cut is 1 failure (partial line, offset)",
+        )
     assert_worker_alive(workers)
 
 

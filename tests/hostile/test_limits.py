@@ -9,7 +9,15 @@ import pytest
 from events.models import Failure
 from events.store import write_batch
 from ingestion.notifications import unwrap_sns
-from parsers import Classifier, Origin, ParsedEvent, ParseFailure, default_registry, parse_stream
+from parsers import (
+    Classifier,
+    FailureKind,
+    Origin,
+    ParsedEvent,
+    ParseFailure,
+    default_registry,
+    parse_stream,
+)
 from parsers.hostile import COUNTS, MB, corpus, gzip_bomb, hostile_lines
 from parsers.parser import MAX_NESTING
 from parsers.streams import split
@@ -98,7 +106,8 @@ def test_an_over_long_line_at_the_end_of_the_object_says_its_length(monkeypatch)
 )
 def test_a_compressed_name_over_other_binary_data_fails_the_object_clearly(key, body, magic):
     (failure,) = parse(body, key)
-    assert failure.offset == -1  # the whole object fails (the ledger keeps the message)
+    assert failure.kind == FailureKind.UNREADABLE  # the object fails (the ledger keeps the message)
+    assert failure.offset == 0
     assert f"{key} is named" in failure.error
     assert magic in failure.error
     assert body[:4].hex(" ") in failure.error
