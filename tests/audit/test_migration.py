@@ -91,7 +91,8 @@ def test_rows_in_the_console_tables_survive_the_move_to_the_audit_app():
     assert not ContentType.objects.filter(app_label="console", model="auditentry").exists()
     assert Group.objects.get(name="Auditors").permissions.get().content_type == audit_type
     assert UserFactory(username="alice").has_perm("audit.view_auditentry")
-    assert Permission.objects.filter(content_type=audit_type, codename="view_auditentry").count() == 1
+    permissions = Permission.objects.filter(content_type=audit_type, codename="view_auditentry")
+    assert permissions.count() == 1
     # new rows continue after the old ones
     assert record("created", alice).pk > entry.pk
     assert ApiToken.objects.issue(alice, "after")[0].pk > token.pk
