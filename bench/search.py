@@ -153,7 +153,7 @@ def credentials() -> tuple[str, str]:
     )
     from django.contrib.sessions.backends.db import SessionStore
 
-    from console.models import ApiToken
+    from audit.models import ApiToken
 
     user, _ = get_user_model().objects.get_or_create(username="bench-user")
     session = SessionStore()

@@ -4,25 +4,9 @@ Routers: sources at /api/v1/sources (sources/api.py); other apps add theirs with
 `api.add_router(...)` line below.
 """
 
-from django.http import HttpRequest
 from ninja import NinjaAPI
-from ninja.security import HttpBearer
 
-from console.models import ApiToken
-
-
-class BearerToken(HttpBearer):
-    """`Authorization: Bearer slc_…`; the request then acts as the token's user (and role)."""
-
-    openapi_description = "An API token from your user page or `manage.py create_api_token`."
-
-    def authenticate(self, request: HttpRequest, token: str):
-        found = ApiToken.objects.authenticate(token)
-        if found is None:
-            return None
-        request.user = found.user
-        return found.user
-
+from audit.auth import BearerToken
 
 api = NinjaAPI(
     title="Sluice API",

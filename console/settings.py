@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "ninja",  # serves /api/docs (Swagger UI) from our static files, not a CDN
     "axes",  # login rate limiting (see "Web security" below)
     "console",
+    "audit",  # audit entries and API tokens (imports no other app of ours)
     "sources",
     "events",
     "ingestion",
@@ -95,7 +96,7 @@ MIDDLEWARE = [
 ]
 
 # --- Audit trail: record() learns the request's user, IP and door (console/API/admin) from here.
-MIDDLEWARE += ["console.audit.AuditContextMiddleware"]
+MIDDLEWARE += ["audit.trail.AuditContextMiddleware"]
 
 ROOT_URLCONF = "console.urls"
 WSGI_APPLICATION = "console.wsgi.application"

@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
-from console import account, audit_log, views
+from audit import views as audit_views
+from console import views
 from console.api import urlpatterns as api_urlpatterns
 
 urlpatterns = [
@@ -14,11 +16,22 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # API tokens and audit entries were admin/console/… before they moved to the audit app
+    re_path(
+        r"^admin/console/(?P<rest>.*)$",
+        RedirectView.as_view(url="/admin/audit/%(rest)s", permanent=True, query_string=True),
+        name="old_admin_console",
+    ),
     path("admin/", admin.site.urls),
     path("api/", api_urlpatterns()),
-    path("account/", account.account, name="account"),
-    path("account/tokens/<int:pk>/revoke/", account.revoke_token, name="revoke_token"),
-    path("audit/", audit_log.audit_log, name="audit"),
+    path(
+        "account/",
+        audit_views.account,
+        {"extra_context": views.account_role},
+        name="account",
+    ),
+    path("account/tokens/<int:pk>/revoke/", audit_views.revoke_token, name="revoke_token"),
+    path("audit/", audit_views.audit_log, {"object_links": views.audit_links}, name="audit"),
     path("sources/", include("sources.urls")),
     path("ingestion/", include("ingestion.urls")),
     path("search/", include("events.urls")),

@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from console.audit import is_secret
+from audit.trail import is_secret
 from sources import services, transports
 from sources.models import Source, VerificationRun
 from sources.permissions import can_manage_sources

@@ -1,6 +1,6 @@
 """What can happen to a source, in one place for the wizard, the settings page, the API and admin.
 
-Each change is one transaction and leaves an audit entry (console.audit), which is also the
+Each change is one transaction and leaves an audit entry (audit.trail), which is also the
 source's History tab.
 """
 
@@ -10,8 +10,8 @@ from typing import Any
 
 from django.db import transaction
 
-from console import audit
-from console.models import AuditEntry
+from audit import trail
+from audit.models import AuditEntry
 from sources.models import Source, VerificationRun
 
 Action = AuditEntry.Action
@@ -19,7 +19,7 @@ TRACKED_FIELDS = ("name", "transport", "log_types", "config", "alarm_minutes", "
 
 
 def record(source: Source, action: str, user=None, changes=None, via: str = "console") -> None:
-    audit.record(action, source, changes=changes, actor=user, via=via)
+    trail.record(action, source, changes=changes, actor=user, via=via)
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:

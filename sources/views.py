@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from console.models import AuditEntry
+from audit.models import AuditEntry
 from parsers import default_registry
 from sources import services, stats, transports
 from sources.drafts import drop_draft, get_draft, save_draft

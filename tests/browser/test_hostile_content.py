@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from console.audit import record
+from audit.trail import record
 from events.models import Failure
 from ingestion.models import ObjectLedger
 from tests.factories import EventFactory, SourceFactory

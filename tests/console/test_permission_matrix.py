@@ -29,8 +29,8 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from console.audit import record
-from console.models import ApiToken
+from audit.models import ApiToken
+from audit.trail import record
 from events.models import SavedSearch
 from ingestion.models import BackfillRun, ObjectLedger
 from sources.drafts import SESSION_KEY as DRAFTS
@@ -136,6 +136,8 @@ EXPECTATIONS: dict[str, Expect | list[Expect]] = {
     "logout": [Expect(LOGIN, 405, 405, 405), Expect(LOGIN, 302, 302, 302, method="post")],
     "account": [signed_in(), signed_in(method="post", data={"name": ""})],
     "audit": Expect(LOGIN, 403, 403, 200),
+    # admin/console/... (API tokens, audit entries before the audit app): 301 to admin/audit/...
+    "old_admin_console": Expect(LOGIN, 301, 301, 301, kwargs=lambda w: {"rest": "auditentry/"}),
     "revoke_token": [
         Expect(LOGIN, 405, 405, 405, kwargs=pk_of("token")),
         Expect(LOGIN, 302, 302, 302, method="post", kwargs=pk_of("token")),

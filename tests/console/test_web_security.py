@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from console.models import ApiToken
+from audit.models import ApiToken
 from sources import aws
 from sources.models import Source
 from tests.console.test_permission_matrix import (

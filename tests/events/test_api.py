@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from console.models import ApiToken
+from audit.models import ApiToken
 from tests.factories import EventFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection, connections
 
-from console.models import ApiToken
+from audit.models import ApiToken
 from events.models import Event, EventMinuteCount, EventOrigin
 from events.partitions import (
     DEFAULT_PARTITION,

@@ -5,7 +5,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from console.models import AuditEntry
+from audit.models import AuditEntry
 from sources.admin import masked
 from sources.models import Source, VerificationRun
 from tests.factories import SourceFactory, UserFactory

@@ -3,7 +3,7 @@
 import pytest
 from django.core.management import call_command
 
-from console.models import ApiToken, AuditEntry
+from audit.models import ApiToken, AuditEntry
 from sources import aws as aws_clients
 from sources.models import Source, VerificationRun
 from tests.conftest import wait_until

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from console.models import AuditEntry
+from audit.models import AuditEntry
 from events.models import Event
 from ingestion.models import HourlyStats, ObjectLedger
 from sources.models import Source

@@ -4,7 +4,7 @@ import pytest
 import yaml
 from django.urls import reverse
 
-from console.models import AuditEntry
+from audit.models import AuditEntry
 from sources import aws as aws_clients
 from sources.models import Source, VerificationRun
 from sources.tasks import run_verification

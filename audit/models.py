@@ -48,6 +48,7 @@ class ApiToken(models.Model):
     objects = ApiTokenManager()
 
     class Meta:
+        db_table = "console_apitoken"  # made by the console app before audit existed: kept as is
         ordering = ["-created_at"]
         verbose_name = "API token"
 
@@ -62,7 +63,7 @@ class AuditEntryQuerySet(models.QuerySet):
 
 class AuditEntry(models.Model):
     """One change to a source, user, group or API token, or one sign-in; written only by
-    console.audit.record and never changed afterwards. Secrets are redacted before they get here."""
+    audit.trail.record and never changed afterwards. Secrets are redacted before they get here."""
 
     class Action(models.TextChoices):
         CREATED = "created", "Created"
@@ -111,6 +112,7 @@ class AuditEntry(models.Model):
     objects = AuditEntryQuerySet.as_manager()
 
     class Meta:
+        db_table = "console_auditentry"  # made by the console app before audit existed: kept as is
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["object_type", "object_id"])]
         verbose_name = "audit entry"

@@ -18,7 +18,7 @@ from typing import Any
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 
-from console.models import AuditEntry
+from audit.models import AuditEntry
 
 REDACTED = "[redacted]"
 SECRET_WORDS = ("password", "secret", "token", "digest", "access_key", "session_key")

@@ -3,7 +3,7 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html
 
-from console.models import ApiToken, AuditEntry
+from audit.models import ApiToken, AuditEntry
 
 
 @admin.register(ApiToken)

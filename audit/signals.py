@@ -15,8 +15,8 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db import models
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
-from console import audit
-from console.models import ApiToken, AuditEntry
+from audit import trail
+from audit.models import ApiToken, AuditEntry
 
 Action = AuditEntry.Action
 
@@ -61,7 +61,7 @@ def record_save(sender, instance, created, raw=False, update_fields=None, **kwar
         return
     if created:
         changes = _diff({}, {k: v for k, v in _snapshot(instance).items() if v not in ("", None)})
-        audit.record(Action.CREATED, instance, changes=changes)
+        trail.record(Action.CREATED, instance, changes=changes)
         return
     before = instance.__dict__.pop("_audit_before", None)
     if before is None:
@@ -71,7 +71,7 @@ def record_save(sender, instance, created, raw=False, update_fields=None, **kwar
         return
     if changes:
         action = Action.PASSWORD_CHANGED if set(changes) == {"password"} else Action.UPDATED
-        audit.record(action, instance, changes=changes)
+        trail.record(action, instance, changes=changes)
 
 
 def _is_rehash(instance, update_fields) -> bool:
@@ -85,7 +85,7 @@ def _is_rehash(instance, update_fields) -> bool:
 def record_delete(sender, instance, **kwargs) -> None:
     changes = _diff(_snapshot(instance), {})
     kept = {field: pair for field, pair in changes.items() if pair[0] not in ("", None)}
-    audit.record(Action.DELETED, instance, changes=kept)
+    trail.record(Action.DELETED, instance, changes=kept)
 
 
 def record_membership(sender, instance, action, reverse, model, pk_set, **kwargs) -> None:
@@ -110,7 +110,7 @@ def record_membership(sender, instance, action, reverse, model, pk_set, **kwargs
         after = set(getattr(owner, field).all())
         changed = {instance} if reverse else touched
         before = after - changed if action == "post_add" else after | changed
-        audit.record(
+        trail.record(
             Action.UPDATED,
             owner,
             changes={field: [sorted(map(str, before)), sorted(map(str, after))]},
@@ -118,12 +118,12 @@ def record_membership(sender, instance, action, reverse, model, pk_set, **kwargs
 
 
 def record_login(sender, request, user, **kwargs) -> None:
-    audit.record(Action.LOGGED_IN, user, actor=user, request=request)
+    trail.record(Action.LOGGED_IN, user, actor=user, request=request)
 
 
 def record_logout(sender, request, user, **kwargs) -> None:
     if user is not None:
-        audit.record(Action.LOGGED_OUT, user, actor=user, request=request)
+        trail.record(Action.LOGGED_OUT, user, actor=user, request=request)
 
 
 def record_login_failed(sender, credentials, request=None, **kwargs) -> None:
@@ -131,7 +131,7 @@ def record_login_failed(sender, credentials, request=None, **kwargs) -> None:
     users = get_user_model()
     username = str(credentials.get(users.USERNAME_FIELD) or credentials.get("username") or "")
     known = users._default_manager.filter(**{users.USERNAME_FIELD: username}).first()
-    audit.record(
+    trail.record(
         Action.LOGIN_FAILED,
         object_type=AuditEntry.ObjectType.USER,
         object_id=str(known.pk) if known else "",

@@ -11,8 +11,8 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.urls import reverse
 
-from console.audit import REDACTED
-from console.models import ApiToken, AuditEntry
+from audit.models import ApiToken, AuditEntry
+from audit.trail import REDACTED
 from sources import services
 from sources.models import Source
 from sources.permissions import SOURCE_ADMINS_GROUP
@@ -326,19 +326,19 @@ def test_entries_cannot_be_changed_or_deleted():
 def test_admin_lists_filters_and_searches_but_is_read_only(admin_client):
     UserFactory(username="findme")
     entry = AuditEntry.objects.get(object_label="findme")
-    url = reverse("admin:console_auditentry_changelist")
+    url = reverse("admin:audit_auditentry_changelist")
     page = admin_client.get(url).content.decode()
     for title in ["By action", "By object type", "By via", "By actor"]:
         assert title in page
     assert "findme" in admin_client.get(url, {"q": "findme"}).content.decode()
     assert "findme" not in admin_client.get(url, {"action__exact": "logged_in"}).content.decode()
-    detail = admin_client.get(reverse("admin:console_auditentry_change", args=[entry.pk]))
+    detail = admin_client.get(reverse("admin:audit_auditentry_change", args=[entry.pk]))
     assert detail.status_code == 200
     assert 'name="_save"' not in detail.content.decode()
-    assert admin_client.get(reverse("admin:console_auditentry_add")).status_code == 403
-    delete = reverse("admin:console_auditentry_delete", args=[entry.pk])
+    assert admin_client.get(reverse("admin:audit_auditentry_add")).status_code == 403
+    delete = reverse("admin:audit_auditentry_delete", args=[entry.pk])
     assert admin_client.post(delete, {"post": "yes"}).status_code == 403
-    change = reverse("admin:console_auditentry_change", args=[entry.pk])
+    change = reverse("admin:audit_auditentry_change", args=[entry.pk])
     assert admin_client.post(change, {"actor_label": "forged"}).status_code == 403
     entry.refresh_from_db()
     assert entry.actor_label == "system"
