@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "console",
     "sources",
     "events",
+    "logtypes",
     "ingestion",
 ]
 

@@ -71,6 +71,12 @@ class Event(models.Model):
         return reverse("events:detail", args=[self.p_row_id])
 
 
+def source_model() -> type[models.Model]:
+    """The log source model (sources.Source), reached through Event.source: events are stored
+    below sources, so this app names it only in its foreign keys and imports none of its code."""
+    return Event._meta.get_field("source").related_model
+
+
 class Failure(models.Model):
     """A line that did not parse, kept verbatim (bytes: invalid UTF-8 and NUL survive)."""
 

@@ -6,11 +6,11 @@ import tracemalloc
 
 import pytest
 
+from devtools.hostile import COUNTS, MB, corpus, gzip_bomb, hostile_lines
 from events.models import Failure
 from events.store import write_batch
 from ingestion.notifications import unwrap_sns
 from parsers import Classifier, Origin, ParsedEvent, ParseFailure, default_registry, parse_stream
-from parsers.hostile import COUNTS, MB, corpus, gzip_bomb, hostile_lines
 from parsers.parser import MAX_NESTING
 from parsers.streams import split
 
