@@ -140,7 +140,7 @@ def load_catalog(path: Path) -> dict[str, dict[str, Any]]:
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise SchemaError(str(path), "", f"invalid catalog: {exc}") from None
-    if not isinstance(doc, dict) or not all(isinstance(v, dict) for v in doc.values()):
+    if not isinstance(doc, dict) or any(not isinstance(v, dict) for v in doc.values()):
         raise SchemaError(str(path), "", "a catalog maps log type names to metadata mappings")
     return doc
 
@@ -207,7 +207,7 @@ def get(name: str) -> LogType:
     return current_registry().get(name)
 
 
-def all() -> list[LogType]:
+def all() -> list[LogType]:  # shadows the built-in all() in this module: do not use that here
     return current_registry().all()
 
 
