@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.forms.utils import ErrorDict
 
 from logtypes import registry as logtypes
@@ -370,7 +369,3 @@ class AlarmForm(forms.Form):
             if minutes % cls.UNITS[unit] == 0:
                 return {"enabled": True, "amount": minutes // cls.UNITS[unit], "unit": unit}
         return {"enabled": True, "amount": minutes, "unit": "minutes"}
-
-
-def default_region() -> str:
-    return getattr(settings, "AWS_DEFAULT_REGION", "us-east-1")
