@@ -195,10 +195,10 @@ def run(args, services, log: Path) -> int:
     redis.Redis.from_url(args.redis_url).flushdb()
 
     from console.celery import app
+    from devtools.generate import generate_objects
     from events.models import Event
     from ingestion.models import ObjectLedger
     from ingestion.tasks import list_source
-    from parsers.generate import generate_objects
     from sources import aws
     from sources.models import Source
 
@@ -292,9 +292,9 @@ def measure_large_object(megabytes: int, s3, source, worker_pid: int) -> None:
     """One object of `megabytes` uncompressed: time to read it and the workers' peak RSS."""
     import gzip as gzip_module
 
+    from devtools.generate import generate_lines
     from ingestion.models import ObjectLedger
     from ingestion.tasks import ingest_object_task
-    from parsers.generate import generate_lines
 
     sample = b"\n".join(generate_lines(20_000, 3)) + b"\n"
     repeats = max(1, megabytes * 1_000_000 // len(sample))
@@ -324,9 +324,9 @@ def measure_large_object(megabytes: int, s3, source, worker_pid: int) -> None:
 def measure_freshness(count: int, interval: float, s3, log: Path, services) -> list[float]:
     if count <= 0:
         return []
+    from devtools.generate import generate_objects
     from ingestion.locks import connection as redis_connection
     from ingestion.models import ObjectLedger
-    from parsers.generate import generate_objects
     from sources import aws
     from sources.models import Source
 

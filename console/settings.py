@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "audit",  # audit entries and API tokens (imports no other app of ours)
     "sources",
     "events",
+    "logtypes",
     "ingestion",
 ]
 

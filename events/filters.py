@@ -19,7 +19,8 @@ from django.db.models.functions import Cast
 from django.db.models.lookups import Lookup
 
 from events.query import And, Node, Not, Or, QueryError, Term, parse
-from parsers import column_name, default_registry
+from logtypes.registry import Registry, current_registry
+from parsers import column_name
 from parsers.timestamps import format_utc
 
 INDICATOR_ALIASES = {
@@ -137,11 +138,16 @@ class JSONField:
         return Q(**{"__".join((self.column, *parents, "has_key")): last})
 
 
-@lru_cache(maxsize=1)
 def schema_columns() -> dict[str, str | None]:
-    """Top-level column → type across all log types (None where two log types disagree)."""
+    """Top-level column → type across all log types (None where two log types disagree), those
+    of SLUICE_SCHEMAS_DIR included: recomputed when the registry reloads."""
+    return _schema_columns(current_registry())
+
+
+@lru_cache(maxsize=2)
+def _schema_columns(registry: Registry) -> dict[str, str | None]:
     types: dict[str, str | None] = {}
-    for log_type in default_registry().all():
+    for log_type in registry.all():
         for field in log_type.schema.fields:
             known = types.get(field.column, field.type)
             types[field.column] = field.type if known == field.type else None

@@ -156,23 +156,10 @@ def drop_partitions_before(cutoff: datetime) -> int:
     return dropped
 
 
-# --- conversion (migration 0004) ---------------------------------------------------------------
-MINUTE_COUNT_TRIGGERS = f"""
-CREATE TRIGGER events_minute_count_insert AFTER INSERT ON {TABLE}
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION events_minute_count_add();
-CREATE TRIGGER events_minute_count_delete AFTER DELETE ON {TABLE}
-  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
-  EXECUTE FUNCTION events_minute_count_subtract();
-CREATE TRIGGER events_minute_count_truncate AFTER TRUNCATE ON {TABLE}
-  FOR EACH STATEMENT EXECUTE FUNCTION events_minute_count_clear();
-"""
-_OLD = f"{TABLE}_old"
-_SEQUENCE = f"{TABLE}_id_seq"
-
-
+# --- indexes ------------------------------------------------------------------------------------
 def secondary_indexes(cursor) -> list[tuple[str, str]]:
     """(name, CREATE INDEX) of the table's indexes that no constraint owns (on the parent, so
-    each builds on every partition)."""
+    each builds on every partition): seed_events drops and rebuilds them around a bulk load."""
     cursor.execute(
         "SELECT i.indexname, i.indexdef FROM pg_indexes i "
         "WHERE i.tablename = %s AND i.schemaname = current_schema() "
@@ -181,92 +168,3 @@ def secondary_indexes(cursor) -> list[tuple[str, str]]:
         [TABLE],
     )
     return [(name, sql.replace(" ON ONLY ", " ON ")) for name, sql in cursor.fetchall()]
-
-
-def _set_aside(cursor) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """Rename the table to events_event_old without its indexes, keys, foreign keys and
-    triggers; returns (indexes, foreign keys) as (name, definition) to recreate."""
-    indexes = secondary_indexes(cursor)
-    for name, _ in indexes:
-        cursor.execute(f'DROP INDEX "{name}"')
-    cursor.execute(
-        "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE conrelid = %s::regclass AND contype IN ('p', 'u', 'f') AND conparentid = 0",
-        [TABLE],
-    )
-    keys = cursor.fetchall()
-    for name, _, _ in keys:
-        cursor.execute(f'ALTER TABLE {TABLE} DROP CONSTRAINT "{name}"')
-    for trigger in ("insert", "delete", "truncate"):
-        cursor.execute(f"DROP TRIGGER IF EXISTS events_minute_count_{trigger} ON {TABLE}")
-    cursor.execute(f"ALTER TABLE {TABLE} RENAME TO {_OLD}")
-    return indexes, [(name, sql) for name, kind, sql in keys if kind == "f"]
-
-
-def _finish(cursor, indexes, foreign_keys) -> None:
-    for name, sql in foreign_keys:
-        cursor.execute(f'ALTER TABLE {TABLE} ADD CONSTRAINT "{name}" {sql}')
-    cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-    for _, sql in indexes:
-        cursor.execute(sql)
-    cursor.execute(MINUTE_COUNT_TRIGGERS)
-
-
-def _columns(cursor) -> str:
-    cursor.execute(
-        "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute "
-        "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
-        [_OLD],
-    )
-    return cursor.fetchone()[0]
-
-
-def partition_table(cursor, now: datetime | None = None) -> None:
-    """Turn a plain events_event into one partitioned by day, keeping its rows, ids, indexes,
-    foreign keys and triggers. Keys become (id, p_event_time) and (p_row_id, p_event_time): a
-    partitioned table's unique keys must hold the partition key."""
-    indexes, foreign_keys = _set_aside(cursor)
-    cursor.execute(
-        f"CREATE TABLE {TABLE} (LIKE {_OLD} INCLUDING DEFAULTS INCLUDING CONSTRAINTS) "
-        "PARTITION BY RANGE (p_event_time)"
-    )
-    # PostgreSQL 15 has no identity columns on partitioned tables: a sequence it owns instead.
-    cursor.execute(f"CREATE SEQUENCE {_SEQUENCE}_new OWNED BY {TABLE}.id")
-    cursor.execute(f"ALTER TABLE {TABLE} ALTER id SET DEFAULT nextval('{_SEQUENCE}_new')")
-    cursor.execute(
-        f"ALTER TABLE {TABLE} ADD CONSTRAINT {TABLE}_pkey PRIMARY KEY (id, p_event_time)"
-    )
-    cursor.execute(
-        f"ALTER TABLE {TABLE} ADD CONSTRAINT {TABLE}_row_id_time_key "
-        "UNIQUE (p_row_id, p_event_time)"
-    )
-    cursor.execute(f"CREATE TABLE {DEFAULT_PARTITION} PARTITION OF {TABLE} DEFAULT")
-    cursor.execute(
-        f"SELECT DISTINCT date_trunc('day', p_event_time AT TIME ZONE 'UTC') FROM {_OLD}"  # noqa: S608
-    )
-    for day in creatable_days([row[0].replace(tzinfo=UTC) for row in cursor.fetchall()], now):
-        create_day_partition(cursor, day)
-    columns = _columns(cursor)
-    cursor.execute(f"INSERT INTO {TABLE} ({columns}) SELECT {columns} FROM {_OLD}")  # noqa: S608
-    cursor.execute(f"SELECT setval('{_SEQUENCE}_new', COALESCE(max(id), 0) + 1, false) FROM {_OLD}")  # noqa: S608
-    cursor.execute(f"DROP TABLE {_OLD}")
-    cursor.execute(f"ALTER SEQUENCE {_SEQUENCE}_new RENAME TO {_SEQUENCE}")
-    _finish(cursor, indexes, foreign_keys)
-
-
-def unpartition_table(cursor) -> None:
-    """The reverse of partition_table: one plain table, unique p_row_id, identity id."""
-    indexes, foreign_keys = _set_aside(cursor)
-    cursor.execute(f"CREATE TABLE {TABLE} (LIKE {_OLD} INCLUDING CONSTRAINTS)")
-    cursor.execute(f"ALTER TABLE {TABLE} ADD CONSTRAINT {TABLE}_pkey PRIMARY KEY (id)")
-    cursor.execute(f"ALTER TABLE {TABLE} ADD CONSTRAINT {TABLE}_p_row_id_key UNIQUE (p_row_id)")
-    columns = _columns(cursor)
-    cursor.execute(f"INSERT INTO {TABLE} ({columns}) SELECT {columns} FROM {_OLD}")  # noqa: S608
-    cursor.execute(f"SELECT COALESCE(max(id), 0) + 1 FROM {_OLD}")  # noqa: S608
-    start = cursor.fetchone()[0]
-    cursor.execute(f"DROP TABLE {_OLD} CASCADE")  # its partitions and sequence
-    cursor.execute(
-        f"ALTER TABLE {TABLE} ALTER id ADD GENERATED BY DEFAULT AS IDENTITY "
-        f"(START WITH {int(start)})"
-    )
-    _finish(cursor, indexes, foreign_keys)

@@ -305,10 +305,6 @@ class RowBuilder:
         return {"name": name, "text": text, "href": href, "htmx": htmx}
 
 
-def search_url(state: SearchState) -> str:
-    return f"{reverse('events:search')}?{state.querystring()}"
-
-
 def field_links(state: SearchState, fields: list[tuple[str, int]]) -> list[dict[str, Any]]:
     shown = set(state.shown_columns())
     links = []

@@ -1,6 +1,6 @@
 """Load N generated Teleport events straight into the events table, for demos and benchmarks.
 
-Lines come from `parsers.generate` and go through the real Teleport parser, so what lands is what
+Lines come from `devtools.generate` and go through the real Teleport parser, so what lands is what
 ingestion would store. The time span is cut into chunks; each chunk is generated, parsed and
 written independently (in parallel worker processes on PostgreSQL, where each chunk is one COPY).
 Row ids derive from the chunk's synthetic object key and line, so a given --seed always produces
@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from devtools.generate import generate_lines
 from events.copyformat import EVENT_COLUMNS, copy_rows
 from parsers import Origin, ParsedEvent, default_registry
-from parsers.generate import generate_lines
 
 LOG_TYPE = "Gravitational.TeleportAudit"
 CHUNK_EVENTS = 50_000

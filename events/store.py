@@ -24,17 +24,6 @@ from events.models import INDICATOR_COLUMNS, Event, EventOrigin, Failure, origin
 from events.partitions import ensure_partitions
 from parsers.parser import ParsedEvent, ParseFailure
 
-FAILURE_COLUMNS = (
-    "source_id",
-    "log_types",
-    "object_key",
-    "object_version",
-    "line",
-    "offset",
-    "error",
-    "raw",
-    "created_at",
-)
 _STAGE_TABLE = "sluice_event_stage"
 _ORIGINS = EventOrigin._meta.db_table
 _SQLITE_IN_CHUNK = 500  # below SQLite's host-parameter limit

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import push_url
 
 from events import export as exporting
-from events.models import Event, SavedSearch
+from events.models import Event, SavedSearch, source_model
 from events.presenters import (
     RowBuilder,
     column_links,
@@ -47,8 +47,7 @@ from events.search import (
     page_fields,
     top_values,
 )
-from parsers import default_registry
-from sources.models import Source
+from logtypes import registry as logtypes
 
 SESSION_TIMELINE_LIMIT = 5000
 
@@ -149,8 +148,8 @@ def search(request: HttpRequest) -> HttpResponse:
         presets=RANGE_PRESETS,
         custom_range=CUSTOM_RANGE,
         window=state.window(),
-        log_types=default_registry().names(),
-        sources=Source.objects.order_by("name").only("id", "name"),
+        log_types=logtypes.names(),
+        sources=source_model()._default_manager.order_by("name").only("id", "name"),
         saved_searches=_saved_searches(request),
         export_limit=exporting.DEFAULT_LIMIT,
         export_max=exporting.MAX_LIMIT,

@@ -31,8 +31,8 @@ from ingestion.clients import s3_client
 from ingestion.health import add_hourly, clear_stage_error, mark_events_arrived, record_stage_error
 from ingestion.models import BackfillRun, ObjectLedger, StageError
 from ingestion.notifications import ObjectRef
-from ingestion.registry import classifier_for
 from ingestion.rules import prefix_rules, rule_for_key
+from logtypes.registry import classifier_for
 from parsers import FailureKind, Origin, ParsedEvent, ParseFailure, parse_stream
 from parsers.streams import SourceReadError
 from sources.models import Source

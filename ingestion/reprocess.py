@@ -14,8 +14,8 @@ from django.db import transaction
 from events.models import Failure
 from events.store import write_batch
 from ingestion.health import add_hourly, mark_events_arrived
-from ingestion.registry import classifier_for
 from ingestion.rules import prefix_rules, rule_for_key
+from logtypes.registry import classifier_for
 from parsers import Origin, ParsedEvent
 from sources.models import Source
 

@@ -1,4 +1,4 @@
-"""Command line: `python -m parsers parse|schemas|validate|bench`.
+"""Command line: `python -m parsers parse|schemas|validate`.
 
 Exit 0 when the input was read (failures or not), 2 for usage errors with a one-line message.
 """
@@ -52,18 +52,19 @@ def _build_cli() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check a schema file")
     validate.add_argument("file", type=Path)
 
-    bench = commands.add_parser("bench", help="parse benchmark against bare orjson.loads")
-    bench.add_argument("--lines", type=int, default=200_000)
-    bench.add_argument("--runs", type=int, default=5)
-    bench.add_argument("--seed", type=int, default=0)
     return cli
+
+
+# A folder like the console's SLUICE_SCHEMAS_DIR may hold the console's tile catalog beside the
+# schemas: not a schema, so not loaded here.
+NOT_SCHEMAS = ("catalog.yml",)
 
 
 def _registry(extra_folder: Path | None) -> Registry:
     registry = default_registry()
     if extra_folder is not None:
         registry = Registry(registry.all())
-        registry.load_folder(extra_folder, replace=True)
+        registry.load_folder(extra_folder, replace=True, ignore=NOT_SCHEMAS)
     return registry
 
 
@@ -133,10 +134,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 def cmd_schemas(args: argparse.Namespace) -> int:
     for log_type in _registry(args.schemas).all():
-        print(
-            f"{log_type.name}\t{log_type.title}\t{log_type.vendor}\t{log_type.category}\t"
-            f"{log_type.field_count} fields\t{log_type.description}"
-        )
+        print(f"{log_type.name}\t{log_type.field_count} fields\t{log_type.description}")
     return 0
 
 
@@ -146,17 +144,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_bench(args: argparse.Namespace) -> int:
-    from parsers.bench import main as bench_main
-
-    return bench_main(lines=args.lines, runs=args.runs, seed=args.seed)
-
-
 COMMANDS = {
     "parse": cmd_parse,
     "schemas": cmd_schemas,
     "validate": cmd_validate,
-    "bench": cmd_bench,
 }
 
 

@@ -1,41 +1,44 @@
-"""The registry of log types: built-in schemas plus any folder the console adds.
+"""Schemas by log type name: the built-in schemas plus any folder a caller adds.
 
-Tile metadata (title, vendor, category, icon, transports) comes from optional top-level keys of a
-schema document or from a `catalog.yml` sidecar in the same folder (name -> metadata), so the
-vendor's schema text can stay exactly as published.
+Only schemas and their parsers live here; what the console shows about a log type (title, vendor,
+category, icon, transports) is the console's business (the `logtypes` app).
 """
 
 from __future__ import annotations
 
 import difflib
-import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from parsers.parser import Parser, compile_schema
 from parsers.schema import Schema, SchemaError, load_schema
 
 BUILTIN_FOLDER = Path(__file__).resolve().parent / "schemas"
-CATALOG_FILE = "catalog.yml"
-TRANSPORTS = ("s3", "sqs")
 
 
 @dataclass(eq=False)
 class LogType:
-    name: str
-    title: str
-    vendor: str
-    category: str
-    description: str
-    reference_url: str
-    icon: str
-    field_count: int
+    """A schema and its parser, compiled on first use."""
+
     schema: Schema = field(repr=False)
-    transports: tuple[str, ...] = TRANSPORTS
     _parser: Parser | None = field(default=None, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.schema.name
+
+    @property
+    def description(self) -> str:
+        return self.schema.description
+
+    @property
+    def reference_url(self) -> str:
+        return self.schema.reference_url
+
+    @property
+    def field_count(self) -> int:
+        return self.schema.field_count
 
     @property
     def parser(self) -> Parser:
@@ -44,30 +47,11 @@ class LogType:
             self._parser = compile_schema(self.schema)
         return self._parser
 
-    @classmethod
-    def from_schema(cls, schema: Schema, metadata: dict[str, Any] | None = None) -> LogType:
-        meta = {**schema.metadata, **(metadata or {})}
-        vendor_part, _, type_part = schema.name.partition(".")
-        title = str(meta.get("title") or type_part or schema.name)
-        transports = meta.get("transports") or TRANSPORTS
-        if isinstance(transports, str):
-            transports = (transports,)
-        return cls(
-            name=schema.name,
-            title=title,
-            vendor=str(meta.get("vendor") or vendor_part),
-            category=str(meta.get("category") or "Custom"),
-            description=schema.description,
-            reference_url=schema.reference_url,
-            icon=str(meta.get("icon") or _slug(title)),
-            field_count=schema.field_count,
-            schema=schema,
-            transports=tuple(str(t) for t in transports),
-        )
 
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "log"
+def schema_files(folder: str | Path, *, ignore: Collection[str] = ()) -> list[Path]:
+    """The *.yml / *.yaml files of a folder, sorted, without the names in `ignore`."""
+    found = [*Path(folder).glob("*.yml"), *Path(folder).glob("*.yaml")]
+    return sorted(file for file in found if file.name not in ignore)
 
 
 class Registry:
@@ -89,8 +73,8 @@ class Registry:
         self._types[log_type.name] = log_type
         return log_type
 
-    def add_schema(self, schema: Schema, *, replace: bool = False, **metadata: Any) -> LogType:
-        return self.add(LogType.from_schema(schema, metadata), replace=replace)
+    def add_schema(self, schema: Schema, *, replace: bool = False) -> LogType:
+        return self.add(LogType(schema), replace=replace)
 
     def get(self, name: str) -> LogType:
         try:
@@ -113,31 +97,17 @@ class Registry:
     def all(self) -> list[LogType]:
         return [self._types[n] for n in self.names()]
 
-    def load_folder(self, path: str | Path, *, replace: bool = False) -> list[LogType]:
-        """Register every *.yml / *.yaml schema in a folder (catalog.yml holds tile metadata)."""
+    def load_folder(
+        self, path: str | Path, *, replace: bool = False, ignore: Collection[str] = ()
+    ) -> list[LogType]:
+        """Register every *.yml / *.yaml schema in a folder (except the file names in `ignore`)."""
         folder = Path(path)
         if not folder.is_dir():
             raise SchemaError(str(folder), "", "not a folder")
-        catalog = _load_catalog(folder / CATALOG_FILE)
-        loaded = []
-        for file in sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")]):
-            if file.name == CATALOG_FILE:
-                continue
-            schema = load_schema(file)
-            loaded.append(self.add_schema(schema, replace=replace, **catalog.get(schema.name, {})))
-        return loaded
-
-
-def _load_catalog(path: Path) -> dict[str, dict[str, Any]]:
-    if not path.exists():
-        return {}
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise SchemaError(str(path), "", f"invalid catalog: {exc}") from None
-    if not isinstance(doc, dict) or not all(isinstance(v, dict) for v in doc.values()):
-        raise SchemaError(str(path), "", "a catalog maps log type names to metadata mappings")
-    return doc
+        return [
+            self.add_schema(load_schema(file), replace=replace)
+            for file in schema_files(folder, ignore=ignore)
+        ]
 
 
 _DEFAULT: Registry | None = None

@@ -126,16 +126,6 @@ class Schema:
     def field_count(self) -> int:
         return len(self.fields)
 
-    def iter_fields(self):
-        """Every field, nested ones included, depth first."""
-        stack = list(reversed(self.fields))
-        while stack:
-            f = stack.pop()
-            yield f
-            if f.element is not None:
-                stack.append(f.element)
-            stack.extend(reversed(f.fields))
-
 
 def load_schema(path_or_text: str | Path, *, source_name: str | None = None) -> Schema:
     """Load a Panther-format schema from a path or from YAML text."""

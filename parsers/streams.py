@@ -35,7 +35,6 @@ _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _BZIP2_MAGIC = b"BZh"
 _BOM = b"\xef\xbb\xbf"
 
-_WS = b" \t\r\n"
 _NOT_WS = re.compile(rb"[^ \t\r\n]")
 _NOT_WS_OR_COMMA = re.compile(rb"[^ \t\r\n,]")
 _STRUCTURAL = re.compile(rb'[{}\[\]"]')

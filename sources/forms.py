@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.forms.utils import ErrorDict
 
-from parsers import default_registry
+from logtypes import registry as logtypes
 from sources.models import ALARM_MAX_MINUTES, ALARM_MIN_MINUTES, Source
 from sources.validators import (
     parse_queue_url,
@@ -38,7 +37,8 @@ STREAM_TYPES = [
 
 
 def log_type_choices() -> list[tuple[str, str]]:
-    return [(lt.name, f"{lt.title} ({lt.name})") for lt in default_registry().all()]
+    """Every log type of the registry, SLUICE_SCHEMAS_DIR's included (read on each form use)."""
+    return [(lt.name, f"{lt.title} ({lt.name})") for lt in logtypes.all()]
 
 
 def split_list(value: str | list | None) -> list[str]:
@@ -369,7 +369,3 @@ class AlarmForm(forms.Form):
             if minutes % cls.UNITS[unit] == 0:
                 return {"enabled": True, "amount": minutes // cls.UNITS[unit], "unit": unit}
         return {"enabled": True, "amount": minutes, "unit": "minutes"}
-
-
-def default_region() -> str:
-    return getattr(settings, "AWS_DEFAULT_REGION", "us-east-1")

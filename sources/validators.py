@@ -133,10 +133,6 @@ def _same_host(url: str, endpoint: str) -> bool:
     return a.scheme in {"http", "https"} and same_host and a.port == b.port
 
 
-def validate_queue_url(value: str) -> None:
-    parse_queue_url(value)
-
-
 def validate_prefix(value: str) -> None:
     if value.startswith("/"):
         raise ValidationError(

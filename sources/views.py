@@ -15,7 +15,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.models import AuditEntry
-from parsers import default_registry
+from logtypes import registry as logtypes
 from sources import services, stats, transports
 from sources.drafts import drop_draft, get_draft, save_draft
 from sources.filters import SourceFilter
@@ -40,7 +40,7 @@ def _transport_or_404(key: str) -> transports.Transport:
 
 def _log_type_or_404(name: str):
     try:
-        return default_registry().get(name)
+        return logtypes.get(name)
     except KeyError as exc:
         raise Http404(str(exc)) from None
 
@@ -75,7 +75,7 @@ def source_list(request: HttpRequest) -> HttpResponse:
 def new_pick(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     category = request.GET.get("category", "")
-    all_types = default_registry().all()
+    all_types = logtypes.all()
     categories = sorted({lt.category for lt in all_types})
     needle = query.lower()
     tiles = [

@@ -7,7 +7,7 @@ import orjson
 import pytest
 from django.core.management import call_command
 
-from parsers.generate import OBJECT_KEY_RE
+from devtools.generate import OBJECT_KEY_RE
 from sources import aws
 from sources.management.commands.demo_feed import BUCKET, EVENTS_QUEUE, NOTIFICATION_QUEUE
 

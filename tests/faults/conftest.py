@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ingestion.registry import classifier_for
+from devtools.generate import generate_lines, generate_objects
+from logtypes.registry import classifier_for
 from parsers import Origin, ParsedEvent, parse_stream
-from parsers.generate import generate_lines, generate_objects
 from tests.ingestion.conftest import (  # noqa: F401 - fixtures shared with the ingestion tests
     BUCKET,
     ingest_env,

@@ -9,12 +9,12 @@ import zlib
 import pytest
 import zstandard
 
+from devtools.hostile import MB, corpus, gzip_bomb
 from events.filters import query_q
 from events.models import Event, Failure
 from ingestion.models import HourlyStats, ObjectLedger
 from ingestion.tasks import poll_source
 from parsers import Origin, ParsedEvent, default_registry, parse_stream
-from parsers.hostile import MB, corpus, gzip_bomb
 from sources.models import Source
 from tests.conftest import wait_until
 from tests.factories import SourceFactory

@@ -7,6 +7,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
+from devtools.hostile import corpus
 from events.copyformat import copy_rows, dumps_json
 from events.filters import to_q
 from events.models import Event
@@ -20,7 +21,6 @@ from parsers import (
     default_registry,
     parse_stream,
 )
-from parsers.hostile import corpus
 
 from .conftest import FUZZ, report
 

@@ -6,6 +6,7 @@ import tracemalloc
 
 import pytest
 
+from devtools.hostile import COUNTS, MB, corpus, gzip_bomb, hostile_lines
 from events.models import Failure
 from events.store import write_batch
 from ingestion.notifications import unwrap_sns
@@ -18,7 +19,6 @@ from parsers import (
     default_registry,
     parse_stream,
 )
-from parsers.hostile import COUNTS, MB, corpus, gzip_bomb, hostile_lines
 from parsers.parser import MAX_NESTING
 from parsers.streams import split
 

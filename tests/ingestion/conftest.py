@@ -9,7 +9,7 @@ import pytest
 import redis
 from django.conf import settings
 
-from parsers.generate import generate_lines
+from devtools.generate import generate_lines
 from sources import aws as aws_module
 from sources.models import Source
 from tests.conftest import ROOT, worker_env

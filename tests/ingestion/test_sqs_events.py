@@ -7,12 +7,12 @@ import time
 
 from django.core.management import call_command
 
+from devtools.generate import generate_lines
 from events.models import Event, Failure
 from ingestion import locks
 from ingestion.readers import sqs_events
 from ingestion.readers.sqs_common import receive_batch
 from ingestion.tasks import poll_source
-from parsers.generate import generate_lines
 from sources.models import Source
 
 from .conftest import queue_is_empty

@@ -7,9 +7,9 @@ import pytest
 from django.utils import timezone
 
 from console.celery import app
+from devtools.generate import generate_lines
 from events.models import Event, Failure
 from ingestion.models import BackfillRun, ObjectLedger, StageError
-from parsers.generate import generate_lines
 from sources import aws as aws_module
 from tests.factories import FailureFactory, SourceFactory
 

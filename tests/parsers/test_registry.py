@@ -1,19 +1,13 @@
-"""The registry of log types: built-ins, folders the console adds, tile metadata."""
+"""The registry of schemas: built-ins and folders a caller adds (tile metadata: tests/logtypes)."""
 
 import pytest
 
-from parsers import LogType, Registry, SchemaError, default_registry
+from parsers import LogType, Registry, SchemaError, default_registry, load_schema
 
 
-def test_built_in_log_types_carry_tile_metadata():
+def test_built_in_log_types():
     teleport = default_registry().get("Gravitational.TeleportAudit")
-    assert (teleport.title, teleport.vendor, teleport.category, teleport.icon) == (
-        "Teleport",
-        "Gravitational",
-        "Identity & Access",
-        "teleport",
-    )
-    assert teleport.transports == ("s3", "sqs")
+    assert teleport.name == "Gravitational.TeleportAudit"
     assert teleport.field_count == 168
     assert teleport.reference_url == "https://goteleport.com/docs/admin-guide/#audit-log"
     assert teleport.description.startswith("Teleport logs events like successful user logins")
@@ -36,24 +30,23 @@ def test_unknown_log_type_error_helps():
     assert "known: Gravitational.TeleportAudit, Sluice.SSHAuth" in message
 
 
-def test_load_folder_with_catalog_and_inline_metadata(tmp_path):
+def test_load_folder_reads_yml_and_yaml_and_skips_the_ignored_names(tmp_path):
     (tmp_path / "one.yml").write_text(
         "schema: Acme.Firewall\ntitle: Acme firewall\ncategory: Network\n"
         "fields:\n  - name: src\n    type: string\n    indicators: [ip]\n"
     )
     (tmp_path / "two.yaml").write_text("schema: Acme.VPN\nfields:\n  - name: u\n    type: string\n")
-    (tmp_path / "catalog.yml").write_text("Acme.VPN:\n  title: Acme VPN\n  icon: vpn\n")
+    (tmp_path / "catalog.yml").write_text("Acme.VPN:\n  title: Acme VPN\n")
     registry = Registry()
-    loaded = registry.load_folder(tmp_path)
+    loaded = registry.load_folder(tmp_path, ignore={"catalog.yml"})
     assert [t.name for t in loaded] == ["Acme.Firewall", "Acme.VPN"]
-    firewall, vpn = registry.get("Acme.Firewall"), registry.get("Acme.VPN")
-    assert (firewall.title, firewall.vendor, firewall.category, firewall.icon) == (
-        "Acme firewall",
-        "Acme",
-        "Network",
-        "acme-firewall",
-    )
-    assert (vpn.title, vpn.icon, vpn.category) == ("Acme VPN", "vpn", "Custom")
+    # what a console may show about it stays in the schema document, for the console to read
+    assert registry.get("Acme.Firewall").schema.metadata == {
+        "title": "Acme firewall",
+        "category": "Network",
+    }
+    with pytest.raises(SchemaError, match=r"catalog\.yml"):
+        Registry().load_folder(tmp_path)
 
 
 def test_a_bad_schema_in_a_folder_names_its_file(tmp_path):
@@ -75,15 +68,8 @@ def test_duplicate_names_are_refused_unless_replacing(tmp_path):
     assert default_registry().get("Sluice.SSHAuth").field_count == 14
 
 
-def test_log_type_from_a_schema_defaults():
-    from parsers import load_schema
-
-    log_type = LogType.from_schema(
-        load_schema("schema: Foo.Bar\nfields:\n  - name: x\n    type: json\n")
-    )
-    assert (log_type.title, log_type.vendor, log_type.icon, log_type.transports) == (
-        "Bar",
-        "Foo",
-        "bar",
-        ("s3", "sqs"),
-    )
+def test_a_log_type_is_its_schema_and_parser():
+    schema = load_schema("schema: Foo.Bar\ndescription: d\nfields:\n  - name: x\n    type: json\n")
+    log_type = LogType(schema)
+    assert (log_type.name, log_type.description, log_type.field_count) == ("Foo.Bar", "d", 1)
+    assert log_type.parser.log_type == "Foo.Bar"

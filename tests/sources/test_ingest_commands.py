@@ -5,9 +5,9 @@ import gzip
 import pytest
 from django.core.management import CommandError, call_command
 
+from devtools.generate import generate_lines
 from events.models import Event, Failure
 from ingestion.models import Checkpoint, ObjectLedger
-from parsers.generate import generate_lines
 from sources import aws as aws_module
 from tests.factories import SourceFactory
 

@@ -5,8 +5,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from events.models import source_model
 from events.seed import Throughput, seed_events
-from sources.models import Source
 
 
 class Command(BaseCommand):
@@ -36,7 +36,7 @@ class Command(BaseCommand):
             raise CommandError("--days must be positive")
         source_id = None
         if source:
-            found = Source.objects.filter(name=source).first()
+            found = source_model()._default_manager.filter(name=source).first()
             if found is None:
                 raise CommandError(f"no log source named {source!r}")
             source_id = found.pk

@@ -14,7 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from parsers.generate import generate_lines, generate_objects
+from devtools.generate import generate_lines, generate_objects
 from sources import aws
 
 BUCKET = "sluice-demo-logs"

@@ -2,10 +2,10 @@
 
 Use it to check that a pipeline counts everything and crashes on nothing: every line is one
 record (no newline inside), none is blank, and the same seed gives the same bytes on every run.
-Lines are derived from the realistic events of ``parsers.generate`` and then broken, so they look
+Lines are derived from the realistic events of ``devtools.generate`` and then broken, so they look
 like what a damaged log shipper, a bad proxy or an attacker would write.
 
-CLI: ``python -m parsers.hostile --out DIR [--seed S] [--scale N]`` writes one
+CLI: ``python -m devtools.hostile --out DIR [--seed S] [--scale N]`` writes one
 ``<category>.jsonl.gz`` per category, ``bomb-lines.json.gz`` and ``bomb-zeros.json.gz``, and prints
 the line count of each.
 """
@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from parsers.generate import generate_events
+from devtools.generate import generate_events
 
 __all__ = ["CATEGORIES", "COUNTS", "corpus", "gzip_bomb", "hostile_lines", "main"]
 
@@ -305,7 +305,7 @@ def gzip_bomb(size: int, fill: bytes = b"\x00") -> bytes:
 
 
 def main(argv: list[str] | None = None) -> int:
-    cli = argparse.ArgumentParser(prog="python -m parsers.hostile", description=__doc__)
+    cli = argparse.ArgumentParser(prog="python -m devtools.hostile", description=__doc__)
     cli.add_argument("--out", type=Path, required=True, help="folder for the gzip objects")
     cli.add_argument("--seed", type=int, default=0)
     cli.add_argument("--scale", type=int, default=1, help="multiply every category's count")

@@ -1,4 +1,4 @@
-"""Specification of the Teleport audit log generator (parsers/generate.py)."""
+"""Specification of the Teleport audit log generator (devtools/generate.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from parsers.generate import (
+from devtools.generate import (
     OBJECT_KEY_RE,
     generate_events,
     generate_lines,
@@ -359,7 +359,7 @@ def test_write_objects_puts_each_key_under_the_directory(tmp_path):
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "parsers.generate", *args],
+        [sys.executable, "-m", "devtools.generate", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,

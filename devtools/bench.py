@@ -1,7 +1,7 @@
 """Parse benchmark: bare `orjson.loads` vs full parse + normalize + indicators, same lines, one run.
 
-Prints lines/s for both, and their time ratio (median of several runs). Used by
-`python -m parsers bench` and `bench/parse.py`.
+Prints lines/s for both, and their time ratio (median of several runs). Run as
+`python bench/parse.py`.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def run(
     seed: int = 0,
     log_type: str = "Gravitational.TeleportAudit",
 ) -> dict[str, float]:
-    from parsers.generate import generate_lines
+    from devtools.generate import generate_lines
 
     start = datetime(2024, 3, 1, tzinfo=UTC)
     data = list(generate_lines(lines, seed, start=start))

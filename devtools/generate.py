@@ -10,7 +10,7 @@ Everything is derived from ``random.Random(seed)``: with an explicit ``start`` t
 same bytes on every run. Malformed lines are drawn from a second generator, so the good lines of a
 stream are identical whatever ``malformed_rate`` is.
 
-CLI: ``python -m parsers.generate --events N --seed S --out DIR``.
+CLI: ``python -m devtools.generate --events N --seed S --out DIR``.
 """
 
 from __future__ import annotations
@@ -1266,7 +1266,7 @@ def _iso_datetime(text: str) -> datetime:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m parsers.generate",
+        prog="python -m devtools.generate",
         description="Write realistic Teleport audit logs as gzip JSON-lines objects laid out like "
         "Teleport's fluentd event handler: DIR/teleport/logs/YYYY/MM/DD/HH/<uuid>.json.gz",
     )
