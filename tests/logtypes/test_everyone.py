@@ -2,9 +2,9 @@
 the settings form and the API accept it, search knows its columns, workers parse with it."""
 
 import pytest
-from console.models import ApiToken
 from django.urls import reverse
 
+from audit.models import ApiToken
 from events.filters import schema_columns
 from events.models import Event, Failure
 from ingestion.process import ingest_body
