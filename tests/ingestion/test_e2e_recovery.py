@@ -39,8 +39,8 @@ def deliveries_of(task_id: str) -> int:
 def test_a_live_worker_keeps_a_task_that_outlasts_the_visibility_timeout(
     workers, s3_source, s3, monkeypatch
 ):
-    monkeypatch.setenv("SLUICE_BROKER_VISIBILITY_SECONDS", "8")  # the pulse refreshes every 5 s
-    ref = queue_a_slow_object(s3, s3_source, monkeypatch, seconds=20)
+    monkeypatch.setenv("SLUICE_BROKER_VISIBILITY_SECONDS", "15")  # the pulse: every 5 s
+    ref = queue_a_slow_object(s3, s3_source, monkeypatch, seconds=35)
     workers.start()
 
     result = ingest_object_task.delay(s3_source.pk, ref)
