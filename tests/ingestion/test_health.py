@@ -255,6 +255,44 @@ def test_an_aws_error_becomes_the_reason_and_the_other_sources_are_still_checked
     assert source.backlog["visible"] == 0
 
 
+@pytest.mark.e2e
+def test_in_the_real_layout_beat_checks_health_and_notices_a_dead_ingest_worker(
+    sqs_source, workers
+):
+    """./run's processes with beat: events flow, the health check stores an empty backlog and a
+    recent receive, and says Healthy; the ingest worker killed, it says which worker is missing."""
+    from events.models import Event
+    from parsers.generate import generate_lines
+    from tests.conftest import wait_until
+    from tests.layout import WORKERS
+
+    source, sqs, queue_url = sqs_source
+    for line in generate_lines(20, 5):
+        sqs.send_message(QueueUrl=queue_url, MessageBody=line.decode())
+    workers.start([*WORKERS, "beat"])
+
+    def checked_after_data() -> Source | None:
+        fresh = Source.objects.get(pk=source.pk)
+        if not (fresh.last_event_at and fresh.health_checked_at and fresh.backlog):
+            return None
+        return fresh if fresh.health_checked_at > fresh.last_event_at else None
+
+    fresh = wait_until(checked_after_data, timeout=120, what="a health check after the events")
+    assert Event.objects.filter(source=source).count() == 20
+    assert (fresh.health, fresh.health_reason) == ("healthy", "")
+    assert (fresh.backlog["visible"], fresh.backlog["in_flight"]) == (0, 0)
+
+    workers.kill(["ingest"])
+    fresh = wait_until(
+        lambda: (s := Source.objects.get(pk=source.pk)).health_rule == "no_worker" and s,
+        timeout=120,
+        what="the health check noticing the dead ingest worker",
+    )
+    assert fresh.health_reason == (
+        "No worker serves the ingest queue: start one (./run starts them)."
+    )
+
+
 def test_one_lister_per_source_at_a_time(db, settings):
     from ingestion import locks
     from ingestion.tasks import list_source
