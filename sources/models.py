@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
 
+import redis
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+
+from ingestion import runtime
 
 ALARM_MIN_MINUTES = 15
 ALARM_MAX_MINUTES = 30 * 24 * 60
@@ -139,10 +142,6 @@ class VerificationRun(models.Model):
         """For a queued run, what the workers say (None once started, or when Redis is away)."""
         if self.status != self.Status.PENDING:
             return None
-        import redis
-
-        from ingestion import runtime
-
         queue = settings.CELERY_TASK_ROUTES[VERIFICATION_TASK]["queue"]
         try:
             served = bool(runtime.serving(queue))
