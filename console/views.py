@@ -1,9 +1,15 @@
-"""The console shell: home dashboard, a liveness probe, and what the audit app's pages show
-about sources (passed to them in console/urls.py: audit imports no other app)."""
+"""The console shell: home dashboard (sources, workers and queues), a liveness probe, and what
+the audit app's pages show about sources (passed to them in console/urls.py: audit imports no
+other app)."""
+
+from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
+import redis
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -13,11 +19,14 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from events.models import Event, Failure
+from ingestion import health, runtime
 from sources.models import Source
 from sources.permissions import can_manage_sources
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
+    if request.htmx and request.htmx.target == "workers-panel":
+        return render(request, "console/dashboard.html#workers", workers_panel())
     since = timezone.now() - timedelta(hours=24)
     unhealthy_first = Case(
         When(health=Source.Health.UNHEALTHY, then=Value(0)),
@@ -29,8 +38,44 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "events_24h": Event.objects.filter(p_event_time__gte=since).count(),
         "failures_24h": Failure.objects.filter(created_at__gte=since).count(),
         "sources": Source.objects.order_by(unhealthy_first, "name")[:10],
+        **workers_panel(),
     }
     return render(request, "console/dashboard.html", context)
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    name: str
+    waiting: int
+    workers: int  # live workers consuming it
+    processes: int  # their pool processes, together
+
+
+def workers_panel() -> dict[str, Any]:
+    """The live workers and each queue's depth, from Redis (no broadcast to the workers)."""
+    try:
+        alive = runtime.workers()
+        depths = runtime.queue_depths()
+    except redis.RedisError:
+        return {"workers_error": "Redis does not answer: the workers and queues are unknown."}
+    queues = [
+        QueueRow(
+            name=name,
+            waiting=depth,
+            workers=len(serving := runtime.serving(name, alive)),
+            processes=sum(w.concurrency for w in serving),
+        )
+        for name, depth in depths.items()
+    ]
+    now = timezone.now().timestamp()
+    return {
+        "workers": [
+            {"info": w, "seen_seconds": max(0, round(now - w.seen))}
+            for w in sorted(alive, key=lambda w: w.hostname)
+        ],
+        "queues": queues,
+        "workers_status": health.queues_sentence([q.name for q in queues if not q.workers]),
+    }
 
 
 @login_not_required

@@ -14,6 +14,7 @@ that, every few seconds,
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import logging
@@ -178,3 +179,31 @@ def last_received(source_id: int) -> Received | None:
         return None
     data = json.loads(value)
     return Received(at=float(data["at"]), lag=float(data.get("lag") or 0))
+
+
+QUEUE_SCAN_LIMIT = 20_000  # messages looked at to place one task in its queue
+
+
+def tasks_ahead(queue: str, task: str, args: list) -> int | None:
+    """How many messages wait in `queue` before the first call `task(*args)` (kombu pushes on
+    the left and workers pop from the right); None when no such call waits there (a worker
+    has taken it). Only the `QUEUE_SCAN_LIMIT` messages nearest the head are looked at."""
+    waiting = connection().lrange(queue, -QUEUE_SCAN_LIMIT, -1)
+    for ahead, payload in enumerate(reversed(waiting)):
+        if _is_call(payload, task, args):
+            return ahead
+    return None
+
+
+def _is_call(payload: bytes, task: str, args: list) -> bool:
+    """Whether one raw kombu message (Celery protocol 2, JSON) is `task(*args)`."""
+    try:
+        message = json.loads(payload)
+        if message.get("headers", {}).get("task") != task:
+            return False
+        body = message["body"]
+        if message.get("properties", {}).get("body_encoding") == "base64":
+            body = base64.b64decode(body)
+        return json.loads(body)[0] == args
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+        return False

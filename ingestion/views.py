@@ -37,7 +37,10 @@ def panel_context(source: Source, user: Any) -> dict[str, Any]:
         "source": source,
         "discovery": discovery(source),
         "can_manage": can_manage_sources(user),
-        "stages": [(value, label, errors.get(value)) for value, label in StageError.Stage.choices],
+        "stages": [
+            (value, label, errors.get(value), _is_warning(errors.get(value)))
+            for value, label in StageError.Stage.choices
+        ],
         "recent_objects": ObjectLedger.objects.filter(source=source)[:RECENT],
         "failed_objects": tasks.failed_objects(source)[:RECENT],
         "failures": Failure.objects.filter(source=source)[:RECENT],
@@ -53,6 +56,11 @@ def panel_context(source: Source, user: Any) -> dict[str, Any]:
         "backfill": BackfillRun.objects.filter(source=source).first(),
         "today": timezone.now().date().isoformat(),
     }
+
+
+def _is_warning(error: StageError | None) -> bool:
+    """Some lines that did not parse: data quality, not a broken stage (ingestion.health)."""
+    return error is not None and health.is_parse_warning(error.message)
 
 
 def source_panel(request: HttpRequest, pk: int) -> HttpResponse:

@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from audit.trail import is_secret
+from ingestion import health
 from sources import services, transports
 from sources.models import Source, VerificationRun
 from sources.permissions import can_manage_sources
@@ -27,10 +28,7 @@ class SourceAdminForm(forms.ModelForm):
 
     class Meta:
         model = Source
-        fields = [
-            "name", "transport", "log_types", "paused", "alarm_minutes", "health",
-            "health_reason", "config",
-        ]  # fmt: skip
+        fields = ["name", "transport", "log_types", "paused", "alarm_minutes", "config"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -106,10 +104,17 @@ class SourceAdmin(SourceAdminPermissions, admin.ModelAdmin):
     ]  # fmt: skip
     list_filter = ["transport", "health", "paused", "created_at"]
     search_fields = ["name", "health_reason", "config"]
-    readonly_fields = ["settings_view", "created_by", "created_at", "updated_at", "last_event_at"]
+    readonly_fields = [
+        "settings_view", "created_by", "created_at", "updated_at", "last_event_at", "health",
+        "health_reason", "health_checked_at", "backlog_view",
+    ]  # fmt: skip
     fieldsets = [
         (None, {"fields": ["name", "transport", "log_types", "paused", "alarm_minutes"]}),
-        ("Health", {"fields": ["health", "health_reason", "last_event_at"]}),
+        (
+            "Health (decided by the health checks)",
+            {"fields": ["health", "health_reason", "health_checked_at", "backlog_view"]},
+        ),
+        ("Data", {"fields": ["last_event_at"]}),
         ("Transport settings", {"fields": ["settings_view", "config"]}),
         ("Record", {"fields": ["created_by", "created_at", "updated_at"]}),
     ]
@@ -125,6 +130,11 @@ class SourceAdmin(SourceAdminPermissions, admin.ModelAdmin):
         config = source.config or {}
         return config.get("bucket") or config.get("queue_url") or "—"
 
+    @admin.display(description="Backlog")
+    def backlog_view(self, source):
+        backlog = health.Backlog.from_json(source.backlog)
+        return backlog.summary if backlog else "not measured yet"
+
     @admin.display(description="Settings (secrets masked)")
     def settings_view(self, source):
         return format_html("<pre>{}</pre>", json.dumps(masked(source.config), indent=2))
@@ -138,6 +148,8 @@ class SourceAdmin(SourceAdminPermissions, admin.ModelAdmin):
         else:
             obj.created_by = request.user
             super().save_model(request, obj, form, change)
+            if obj.paused:
+                health.pause_changed(obj)
             created = services.diff({}, services.snapshot(obj))
             services.record(obj, "created", request.user, created, via="admin")
 

@@ -15,8 +15,15 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError, ValidationError
 
+from ingestion.health import Backlog
 from sources import services, transports
-from sources.models import ALARM_MAX_MINUTES, ALARM_MIN_MINUTES, Source, VerificationRun
+from sources.models import (
+    ALARM_MAX_MINUTES,
+    ALARM_MIN_MINUTES,
+    DEFAULT_ALARM_MINUTES,
+    Source,
+    VerificationRun,
+)
 from sources.permissions import can_manage_sources
 from sources.transports.sqs import QueueCreationError
 
@@ -34,7 +41,13 @@ class SourceIn(Schema):
         description="Transport settings, as in Source.config. SQS: give queue_name instead of "
         "queue_url to have the console create the queue."
     )
-    alarm_minutes: int | None = Field(None, ge=ALARM_MIN_MINUTES, le=ALARM_MAX_MINUTES)
+    alarm_minutes: int | None = Field(
+        DEFAULT_ALARM_MINUTES,
+        ge=ALARM_MIN_MINUTES,
+        le=ALARM_MAX_MINUTES,
+        description="Drop-off alarm: Unhealthy after this many minutes without data. On by "
+        f"default ({DEFAULT_ALARM_MINUTES}); null turns it off.",
+    )
 
 
 class SourcePatch(Schema):
@@ -45,6 +58,35 @@ class SourcePatch(Schema):
     paused: bool | None = None
 
 
+class BacklogOut(Schema):
+    """What waited to be read at the last health check (every 30 s)."""
+
+    queue: bool = Field(description="Queue-driven source (SQS or S3 notifications).")
+    visible: int | None = Field(
+        description="Messages waiting in the SQS queue (ApproximateNumberOfMessages); null "
+        "for sources that list their bucket, or when the queue could not be read."
+    )
+    in_flight: int | None = Field(
+        description="Messages received and not yet deleted (ApproximateNumberOfMessagesNotVisible)."
+    )
+    objects_pending: int = Field(description="Objects handed out and not read yet (the ledger).")
+    oldest_pending_at: datetime | None = Field(
+        description="When the longest-waiting pending object last moved."
+    )
+    oldest_age_seconds: float | None = Field(
+        description="The longest any work has waited: a pending object, or the last receive's "
+        "oldest message."
+    )
+    last_receive_at: datetime | None = Field(
+        description="The last answered receive (or listing) request."
+    )
+    receive_lag_seconds: float | None = Field(
+        description="How long the oldest message of that receive had waited in SQS."
+    )
+    error: str = Field(description="Why the queue could not be measured (an AWS error).")
+    measured_at: datetime | None
+
+
 class SourceOut(Schema):
     id: int
     name: str
@@ -52,12 +94,28 @@ class SourceOut(Schema):
     log_types: list[str]
     config: dict[str, Any]
     paused: bool
-    health: str
-    health_reason: str
+    health: str = Field(description="healthy, unhealthy, paused or waiting (for data).")
+    health_reason: str = Field(
+        description="Why, in one sentence (empty when Healthy with nothing to say)."
+    )
+    health_checked_at: datetime | None = Field(description="The last health check.")
+    backlog: BacklogOut | None = Field(description="Null until the first health check.")
     last_event_at: datetime | None
     alarm_minutes: int | None
     created_at: datetime
     updated_at: datetime
+
+    @staticmethod
+    def resolve_backlog(source: Source) -> dict[str, Any] | None:
+        backlog = Backlog.from_json(source.backlog)
+        if backlog is None:
+            return None
+        oldest = backlog.oldest_age()
+        return {
+            **backlog.as_json(),
+            "oldest_age_seconds": round(oldest.total_seconds(), 1) if oldest else None,
+            "receive_lag_seconds": backlog.receive_lag,
+        }
 
 
 class CheckOut(Schema):

@@ -1,15 +1,29 @@
-"""Log sources: where a source's logs live in AWS, which log types they carry, and their health."""
+"""Log sources: where a source's logs live in AWS, which log types they carry, and their health.
 
+Health is decided and written by ingestion/health.py only (every 30 s by beat's check_health, and
+at once when data arrives, a verification ends, or the source is paused or resumed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 
+import redis
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from ingestion import runtime
+
 ALARM_MIN_MINUTES = 15
 ALARM_MAX_MINUTES = 30 * 24 * 60
-STALE_AFTER = timedelta(minutes=3)
+DEFAULT_ALARM_MINUTES = 60  # new sources: no data for an hour is worth an alarm
+STALE_AFTER = timedelta(minutes=3)  # longer than run_verification's time limit
+HEALTH_CHECK_OVERDUE = timedelta(minutes=2)  # beat checks every 30 s
+VERIFICATION_TASK = "sources.run_verification"
 
 
 class Source(models.Model):
@@ -33,9 +47,23 @@ class Source(models.Model):
     health = models.CharField(max_length=16, choices=Health.choices, default=Health.WAITING)
     health_reason = models.TextField(blank=True)
     last_event_at = models.DateTimeField(null=True, blank=True)
+    health_rule = models.CharField(
+        max_length=24,
+        blank=True,
+        editable=False,
+        help_text="Which rule of ingestion/health.py decided the health (see health.Rule).",
+    )
+    health_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    backlog = models.JSONField(
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text="What waited to be read at the last health check (ingestion.health.Backlog).",
+    )
     alarm_minutes = models.PositiveIntegerField(
         null=True,
         blank=True,
+        default=DEFAULT_ALARM_MINUTES,
         help_text="Mark the source unhealthy when no data arrives for this many minutes.",
     )
     created_by = models.ForeignKey(
@@ -54,8 +82,24 @@ class Source(models.Model):
         return reverse("sources:detail", args=[self.pk])
 
     @property
-    def latest_verification(self) -> "VerificationRun | None":
+    def latest_verification(self) -> VerificationRun | None:
         return self.verifications.order_by("-created_at", "-id").first()
+
+    @property
+    def health_check_overdue(self) -> bool:
+        """No health check for a while: beat or the interactive worker is not running, so the
+        health shown may be out of date."""
+        since = self.health_checked_at or self.created_at
+        return since is not None and timezone.now() - since > HEALTH_CHECK_OVERDUE
+
+
+@dataclass(frozen=True)
+class QueueWait:
+    """Where a queued verification stands: does a live worker serve its queue, and how many
+    tasks wait before it (None: it is no longer in the queue, a worker has taken it)."""
+
+    served: bool
+    ahead: int | None
 
 
 class VerificationRun(models.Model):
@@ -80,6 +124,7 @@ class VerificationRun(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -92,10 +137,32 @@ class VerificationRun(models.Model):
     def done(self) -> bool:
         return self.status in {self.Status.PASSED, self.Status.FAILED}
 
+    @cached_property
+    def queue_wait(self) -> QueueWait | None:
+        """For a queued run, what the workers say (None once started, or when Redis is away)."""
+        if self.status != self.Status.PENDING:
+            return None
+        queue = settings.CELERY_TASK_ROUTES[VERIFICATION_TASK]["queue"]
+        try:
+            served = bool(runtime.serving(queue))
+            ahead = runtime.tasks_ahead(queue, VERIFICATION_TASK, [self.pk])
+        except redis.RedisError:
+            return None
+        return QueueWait(served=served, ahead=ahead)
+
     @property
     def stale(self) -> bool:
-        """Queued or running for long after any check could take: no worker is answering."""
-        return not self.done and timezone.now() - self.created_at > STALE_AFTER
+        """It will not finish by itself: running for longer than its time limit (the worker
+        died), or queued long ago and gone from a served queue (the broker lost it)."""
+        if self.done:
+            return False
+        since = self.started_at or self.created_at
+        if timezone.now() - since <= STALE_AFTER:
+            return False
+        if self.status == self.Status.RUNNING:
+            return True
+        wait = self.queue_wait
+        return wait is not None and wait.served and wait.ahead is None
 
     @property
     def failed_checks(self) -> list[dict]:

@@ -12,7 +12,8 @@ from django.db import transaction
 
 from audit import trail
 from audit.models import AuditEntry
-from sources.models import Source, VerificationRun
+from ingestion import health
+from sources.models import DEFAULT_ALARM_MINUTES, Source, VerificationRun
 
 Action = AuditEntry.Action
 TRACKED_FIELDS = ("name", "transport", "log_types", "config", "alarm_minutes", "paused")
@@ -53,7 +54,7 @@ def create_source(
     log_types: list[str],
     config: dict[str, Any],
     user=None,
-    alarm_minutes: int | None = None,
+    alarm_minutes: int | None = DEFAULT_ALARM_MINUTES,
     verification: VerificationRun | None = None,
     via: str = "console",
 ) -> Source:
@@ -71,19 +72,20 @@ def create_source(
         VerificationRun.objects.filter(pk=verification.pk).update(source=source)
         verification.refresh_from_db()
         if verification.done:
-            from sources.tasks import apply_to_source_health
-
-            apply_to_source_health(verification)
+            health.verification_finished(verification)
     return source
 
 
 @transaction.atomic
 def update_source(source: Source, user=None, via: str = "console", **values: Any) -> Source:
+    """Change the named fields only (health is ingestion.health's: never written from here)."""
     before = snapshot(source)
     for field, value in values.items():
         setattr(source, field, value)
-    source.save()
+    source.save(update_fields=[*values, "updated_at"])
     changes = diff(before, snapshot(source))
+    if "paused" in changes:
+        health.pause_changed(source)
     if changes:
         action = Action.UPDATED
         if set(changes) == {"paused"}:
@@ -95,13 +97,6 @@ def update_source(source: Source, user=None, via: str = "console", **values: Any
 def set_paused(source: Source, paused: bool, user=None, via: str = "console") -> Source:
     if source.paused == paused:
         return source
-    health = Source.Health.PAUSED if paused else Source.Health.WAITING
-    if not paused and source.last_event_at:
-        health = Source.Health.HEALTHY
-    source.health = health
-    source.health_reason = (
-        "Paused by " + (user.get_username() if user else "an admin") if paused else ""
-    )
     return update_source(source, user, via, paused=paused)
 
 

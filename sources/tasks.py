@@ -4,8 +4,9 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
+from ingestion import health
 from sources import transports
-from sources.models import Source, VerificationRun
+from sources.models import VerificationRun
 
 
 @shared_task(name="sources.run_verification", acks_late=True, soft_time_limit=120, time_limit=180)
@@ -14,7 +15,8 @@ def run_verification(run_id: int) -> str:
     run = VerificationRun.objects.get(pk=run_id)
     run.status = VerificationRun.Status.RUNNING
     run.checks = []
-    run.save(update_fields=["status", "checks"])
+    run.started_at = timezone.now()
+    run.save(update_fields=["status", "checks", "started_at"])
     transport = transports.get(run.transport)
     for result in transport.verify(run.config):
         run.checks.append(result.as_dict())
@@ -27,20 +29,5 @@ def run_verification(run_id: int) -> str:
         # The wizard may have saved the source while the checks ran: read the link afresh.
         run.source_id = VerificationRun.objects.values_list("source_id", flat=True).get(pk=run.pk)
         if run.source_id:
-            apply_to_source_health(run)
+            health.verification_finished(run)
     return run.status
-
-
-def apply_to_source_health(run: VerificationRun) -> None:
-    """A failing run makes its source Unhealthy with the first failure as the reason."""
-    source = Source.objects.select_for_update().get(pk=run.source_id)
-    if source.paused:
-        return
-    if run.failed_checks:
-        first = run.failed_checks[0]
-        source.health = Source.Health.UNHEALTHY
-        source.health_reason = f"{first['name']}: {first['message']}"
-    else:
-        source.health = Source.Health.HEALTHY if source.last_event_at else Source.Health.WAITING
-        source.health_reason = ""
-    source.save(update_fields=["health", "health_reason", "updated_at"])

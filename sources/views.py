@@ -15,12 +15,13 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.models import AuditEntry
+from ingestion.health import Backlog
 from logtypes import registry as logtypes
 from sources import services, stats, transports
 from sources.drafts import drop_draft, get_draft, save_draft
 from sources.filters import SourceFilter
 from sources.forms import AlarmForm
-from sources.models import Source, VerificationRun
+from sources.models import DEFAULT_ALARM_MINUTES, Source, VerificationRun
 from sources.permissions import can_manage_sources, source_admin_required
 from sources.transports.sqs import QueueCreationError
 
@@ -56,6 +57,7 @@ def source_list(request: HttpRequest) -> HttpResponse:
             "source": s,
             "events_24h": sum(series[s.pk]),
             "spark": stats.sparkline_points(series[s.pk]),
+            "backlog": Backlog.from_json(s.backlog),
         }
         for s in sources
     ]
@@ -274,7 +276,8 @@ def draft_finish(request: HttpRequest, draft: str) -> HttpResponse:
     data = get_draft(request, draft)
     run = VerificationRun.objects.filter(pk=data.get("run_id"), source=None).first()
     form = AlarmForm(
-        request.POST if request.method == "POST" else None, initial=AlarmForm.initial_for(None)
+        request.POST if request.method == "POST" else None,
+        initial=AlarmForm.initial_for(DEFAULT_ALARM_MINUTES),
     )
     if request.method == "POST" and form.is_valid():
         tr = transports.get(data["transport"])
@@ -329,6 +332,7 @@ def _source_context(request: HttpRequest, source: Source, tab: str, **extra: Any
         ],
         "can_manage": can_manage_sources(request.user),
         "transport": transports.get(source.transport),
+        "backlog": Backlog.from_json(source.backlog),
         **extra,
     }
 

@@ -147,3 +147,48 @@ def celery_worker(transactional_db, aws) -> Iterator[object]:
         yield layout
     finally:
         layout.close()
+
+
+class WorkerRegistry:
+    """The workers Redis knows about (ingestion.runtime), written by hand: `announce()` what a
+    live worker's pulse would write, so a test decides which queues are served."""
+
+    def __init__(self) -> None:
+        from ingestion import runtime
+
+        self.runtime = runtime
+        self.clear()
+
+    def clear(self) -> None:
+        client = self.runtime.connection()
+        for pattern in (self.runtime.WORKER_KEY + "*", self.runtime.RECEIVED_KEY + "*"):
+            for key in client.scan_iter(match=pattern, count=100):
+                client.delete(key)
+
+    def announce(self, hostname: str, queues: list[str], concurrency: int = 2, active: int = 0):
+        import json
+
+        info = {
+            "hostname": hostname,
+            "queues": queues,
+            "concurrency": concurrency,
+            "active": active,
+            "pid": 0,
+            "seen": time.time(),
+        }
+        key = self.runtime.WORKER_KEY + hostname
+        self.runtime.connection().set(key, json.dumps(info), ex=60)
+
+    def announce_layout(self) -> None:
+        for queue in ("receive", "ingest", "interactive"):
+            self.announce(f"{queue}@test", [queue])
+
+
+@pytest.fixture
+def worker_registry() -> Iterator[WorkerRegistry]:
+    """No worker announced (and no receive recorded) until the test says so."""
+    registry = WorkerRegistry()
+    try:
+        yield registry
+    finally:
+        registry.clear()

@@ -1,8 +1,11 @@
+from datetime import timedelta
 from functools import lru_cache
 
 from django import template
 from django.contrib.staticfiles import finders
 from django.templatetags.static import static
+
+from ingestion import health
 
 register = template.Library()
 
@@ -37,3 +40,14 @@ def logtype_icon(log_type) -> str:
 def _icon_url(icon: str) -> str:
     path = f"img/logtypes/{icon}.svg"
     return static(path if finders.find(path) else "img/logtypes/generic.svg")
+
+
+@register.filter
+def duration(span: timedelta | None) -> str:
+    """ "45 s", "6 minutes", "3 hours": a timedelta as a person says it."""
+    return health.duration(span) if span is not None else ""
+
+
+@register.filter
+def seconds_duration(seconds: float | None) -> str:
+    return health.duration(timedelta(seconds=seconds)) if seconds is not None else ""

@@ -74,6 +74,22 @@ def test_the_panel_shows_failed_objects_failed_lines_and_stage_errors(viewer_cli
     assert "Reprocess failures" not in html
 
 
+def test_some_lines_that_did_not_parse_are_a_warning_not_a_stage_error(viewer_client):
+    source = SourceFactory()
+    StageError.objects.create(
+        source=source,
+        stage="parse",
+        message="3 of 400 lines of teleport/a.json.gz did not parse (see Failures)",
+        at=timezone.now(),
+    )
+
+    html = viewer_client.get(f"/ingestion/sources/{source.pk}/").content.decode()
+
+    parse_row = html.split("<td>Parse</td>")[1].split("</tr>")[0]
+    assert "Warning" in parse_row
+    assert "Error" not in parse_row
+
+
 def test_a_viewer_cannot_retry_reprocess_or_backfill(viewer_client):
     source = SourceFactory()
     row = ObjectLedger.objects.create(source=source, bucket="b", key="k", version="v")

@@ -172,21 +172,142 @@ def test_a_celery_worker_runs_the_checks_and_a_fixed_bucket_turns_green(celery_w
     assert source.health_reason == ""
 
 
-def test_a_run_no_worker_picks_up_stops_polling_and_says_why(admin_client):
+NO_WORKER = (
+    "No worker serves verifications — start the workers (<code>./run</code> starts them), "
+    "then verify again."
+)
+
+
+@pytest.fixture
+def interactive_queue(settings):
+    """The interactive queue in Redis, empty; what a test puts there is removed afterwards."""
+    from ingestion import runtime
+
+    runtime.connection().delete("interactive")
+    yield "interactive"
+    runtime.connection().delete("interactive")
+
+
+def status_html(client, run) -> str:
+    from django.urls import reverse
+
+    return client.get(reverse("sources:verification", args=[run.pk])).content.decode()
+
+
+def test_a_queued_run_with_no_worker_on_its_queue_says_so_and_keeps_looking(
+    admin_client, worker_registry
+):
+    worker_registry.announce("ingest@host", ["ingest"])  # a worker, but not for verifications
+    run = VerificationRun.objects.create(transport="s3", config=s3_config())
+
+    page = status_html(admin_client, run)
+
+    assert NO_WORKER in page
+    assert 'hx-trigger="every 5s"' in page  # the run starts by itself once a worker does
+
+
+def test_a_queued_run_behind_other_tasks_says_how_many_are_ahead(
+    admin_client, worker_registry, interactive_queue
+):
+    from ingestion.tasks import check_health
+
+    worker_registry.announce("interactive@host", ["interactive"], concurrency=1, active=1)
+    check_health.delay()
+    check_health.delay()
+    run = VerificationRun.objects.create(transport="s3", config=s3_config())
+    run_verification.delay(run.pk)
+    check_health.delay()  # queued after the run: not ahead of it
+
+    page = status_html(admin_client, run)
+
+    assert "Waiting for a worker (2 tasks ahead)" in page
+    assert 'hx-trigger="every 1s"' in page
+    assert NO_WORKER not in page
+
+
+def test_a_run_whose_worker_died_mid_way_stops_polling_and_says_why(admin_client, worker_registry):
     from datetime import timedelta
 
-    from django.urls import reverse
     from django.utils import timezone
 
+    worker_registry.announce_layout()
+    run = VerificationRun.objects.create(
+        transport="s3",
+        config=s3_config(),
+        status="running",
+        started_at=timezone.now() - timedelta(minutes=10),
+    )
+
+    page = status_html(admin_client, run)
+
+    assert "hx-trigger" not in page
+    assert "The worker running these checks stopped before it finished — verify again." in page
+
+
+def test_a_long_queued_run_gone_from_a_served_queue_is_lost(
+    admin_client, worker_registry, interactive_queue
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    worker_registry.announce_layout()
     run = VerificationRun.objects.create(transport="s3", config=s3_config())
-    url = reverse("sources:verification", args=[run.pk])
-    assert 'hx-trigger="every 1s"' in admin_client.get(url).content.decode()
     VerificationRun.objects.filter(pk=run.pk).update(
         created_at=timezone.now() - timedelta(minutes=10)
     )
-    page = admin_client.get(url).content.decode()
+
+    page = status_html(admin_client, run)
+
     assert "hx-trigger" not in page
-    assert "No worker picked these checks up" in page
+    assert "These checks left the queue but never started — verify again." in page
+
+
+@pytest.fixture
+def sqs_queues(aws):
+    """make(n): n empty queues on moto, by URL."""
+    sqs = aws_clients.client("sqs", region="us-east-1")
+    return lambda n: [sqs.create_queue(QueueName=f"idle-{i}")["QueueUrl"] for i in range(n)]
+
+
+@pytest.mark.e2e
+def test_a_verification_behind_busy_workers_waits_and_says_so_then_runs(
+    celery_worker, admin_client, sqs_queues
+):
+    """The real layout: every interactive process is busy (long polls of empty queues, run on the
+    interactive queue on purpose), two more tasks wait, then the verification: the page says it
+    waits for a worker with 2 tasks ahead, and the run finishes once the processes are free. With
+    the layout stopped, the page says no worker serves verifications."""
+    from ingestion import runtime
+    from ingestion.tasks import poll_source
+
+    (interactive,) = runtime.serving("interactive")
+    busy = [
+        SourceFactory(transport="sqs", config={"queue_url": url, "region": "us-east-1"})
+        for url in sqs_queues(interactive.concurrency + 2)
+    ]
+    for source in busy:
+        poll_source.apply_async((source.pk,), queue="interactive")
+    wait_until(
+        lambda: (
+            runtime.queue_depth("interactive") == 2
+            and runtime.serving("interactive")[0].active == interactive.concurrency
+        ),
+        what="every interactive process busy, two tasks waiting",
+    )
+    source = SourceFactory(config=s3_config())
+    run = VerificationRun.objects.create(source=source, transport="s3", config=source.config)
+    run_verification.delay(run.pk)
+
+    assert "Waiting for a worker (2 tasks ahead)" in status_html(admin_client, run)
+    wait_until(
+        lambda: VerificationRun.objects.get(pk=run.pk).done, timeout=90, what="the verification"
+    )
+
+    celery_worker.stop()
+    again = VerificationRun.objects.create(source=source, transport="s3", config=source.config)
+    run_verification.delay(again.pk)
+    assert NO_WORKER in status_html(admin_client, again)
 
 
 def test_a_source_saved_while_its_checks_run_gets_their_result(aws, db):
