@@ -35,7 +35,7 @@ START = datetime(2026, 11, 27, tzinfo=UTC)
 LINES_PER_OBJECT = 2000
 LINES_PER_MESSAGE = 25
 LISTING_BUCKET = "teleport-listed"
-LISTED_OBJECTS = 24  # about (at least one per hour of the day): several passes of listing
+LISTED_OBJECTS = 24  # asked of the generator, which also splits at hours: about 40 objects
 REPORT: list[str] = []  # the table, printed at the end of the run
 
 
