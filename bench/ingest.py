@@ -1,11 +1,12 @@
 """Ingestion benchmark: `python bench/ingest.py [--events N] [--objects M] [--freshness K]`.
 
 End to end on this machine: N generated Teleport events in M gzip objects are put into a local S3
-(moto server over HTTP); a listing pass hands them to a Celery worker with two processes, which
-stream, parse and COPY them into PostgreSQL. Printed beside it, from the same run: a bare `COPY`
-of the same normalized rows into the same table (the limit), and the ratio. Then freshness with
-S3 notifications and celery beat: PutObject → events committed (searchable), p50/p95 over K
-objects. Peak RSS of the worker processes is read from /proc (VmHWM).
+(moto server over HTTP); listing passes hand them to the worker layout `./run` starts
+(console/workers.py: receive, ingest with one process per core, interactive, and beat), whose
+ingest processes stream, parse and COPY them into PostgreSQL. Printed beside it, from the same
+run: a bare `COPY` of the same normalized rows into the same table (the limit), and the ratio.
+Then freshness with S3 notifications: PutObject → events committed (searchable), p50/p95 over K
+objects. Peak RSS of the ingest processes is read from /proc (VmHWM).
 
 Needs PostgreSQL and Redis (defaults: 127.0.0.1; database sluice_ingest_bench is recreated).
 """
@@ -176,10 +177,12 @@ def main() -> int:
     try:
         return run(args, services, log)
     finally:
-        for name, proc in services.items():
+        for name, proc in reversed(services.items()):
             if name == "moto":
                 proc.terminate()
                 proc.wait(timeout=10)
+            elif name == "layout":
+                proc.close()
             else:
                 stop(proc)
 
@@ -194,7 +197,6 @@ def run(args, services, log: Path) -> int:
     call_command("migrate", verbosity=0)
     redis.Redis.from_url(args.redis_url).flushdb()
 
-    from console.celery import app
     from devtools.generate import generate_objects
     from events.models import Event
     from ingestion.models import ObjectLedger
@@ -233,23 +235,12 @@ def run(args, services, log: Path) -> int:
             "list_interval_minutes": 60,
         },
     )
-    worker = start(
-        [
-            str(BIN / "celery"),
-            "-A",
-            "console",
-            "worker",
-            "--pool=prefork",
-            "--concurrency=2",
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        log,
-    )
-    services["worker"] = worker
-    wait_for(lambda: app.control.ping(timeout=0.5), 60, "celery worker")
+    from tests.layout import WORKERS, Layout
+
+    layout = Layout({}, log)  # the environment is this process's (setup_environment)
+    services["layout"] = layout
+    layout.start((*WORKERS, "beat"))  # beat lists again whenever a pass stopped early
+    ingest_processes = len(layout.children("ingest"))
 
     started = time.perf_counter()
     list_source.delay(source.pk)
@@ -261,17 +252,17 @@ def run(args, services, log: Path) -> int:
     )
     elapsed = time.perf_counter() - started
     stored = Event.objects.count()
-    rss = children_peak_rss_mb(worker.pid)
+    rss = children_peak_rss_mb(layout.proc.pid)
     rate = stored / elapsed
     print(
-        f"ingest (S3 listing → 2 worker processes → PostgreSQL): {stored:,} events in "
-        f"{elapsed:.1f} s = {rate:,.0f} events/s"
+        f"ingest (S3 listing → {ingest_processes} ingest processes → PostgreSQL): "
+        f"{stored:,} events in {elapsed:.1f} s = {rate:,.0f} events/s"
     )
     if stored != args.events:
         print(f"  WARNING: expected {args.events:,} events, found {stored:,}")
     print(f"peak worker RSS (VmHWM): {rss:.0f} MB")
 
-    freshness = measure_freshness(args.freshness, args.freshness_interval, s3, log, services)
+    freshness = measure_freshness(args.freshness, args.freshness_interval, s3)
 
     copy_rate, rows = bare_copy_rate(args.copy_runs)
     print(f"bare COPY of the same {rows:,} rows into events_event: {copy_rate:,.0f} rows/s")
@@ -284,7 +275,7 @@ def run(args, services, log: Path) -> int:
             f"max {max(freshness):.2f} s"
         )
     if args.large_object_mb:
-        measure_large_object(args.large_object_mb, s3, source, worker.pid)
+        measure_large_object(args.large_object_mb, s3, source, layout.proc.pid)
     return 0
 
 
@@ -321,7 +312,7 @@ def measure_large_object(megabytes: int, s3, source, worker_pid: int) -> None:
     )
 
 
-def measure_freshness(count: int, interval: float, s3, log: Path, services) -> list[float]:
+def measure_freshness(count: int, interval: float, s3) -> list[float]:
     if count <= 0:
         return []
     from devtools.generate import generate_objects
@@ -353,19 +344,6 @@ def measure_freshness(count: int, interval: float, s3, log: Path, services) -> l
             "discovery": "notifications",
             "queue_url": queue_url,
         },
-    )
-    beat_dir = ROOT / "var" / "bench-ingest"
-    services["beat"] = start(
-        [
-            str(BIN / "celery"),
-            "-A",
-            "console",
-            "beat",
-            "--loglevel=WARNING",
-            "-s",
-            str(beat_dir / "beat-schedule"),
-        ],
-        log,
     )
     lock = f"sluice:lock:poll:{source.pk}"
     wait_for(lambda: redis_connection().exists(lock), 60, "the notification receiver to start")

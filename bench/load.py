@@ -6,10 +6,11 @@ errors and the target (the search issue's p95 times 2), and the ingestion rate d
 
 Everything runs on 127.0.0.1 and is stopped at the end: a moto server (S3 + SQS) fed by
 `manage.py demo_feed` (a new gzip object of Teleport events every --feed-interval seconds, S3
-notifications to SQS), a Celery worker (2 processes, as the Procfile) and Celery beat ingesting it
-through a notifications source, and gunicorn serving the console (DEBUG off). PostgreSQL database
---database (default sluice_load, created if absent, seeded with --events generated events over 30
-days when empty: 1,000,000 take a few minutes). Redis at REDIS_URL.
+notifications to SQS), the worker layout `./run` starts (console/workers.py: receive, ingest,
+interactive and beat, as the Procfile) ingesting it through a notifications source, and gunicorn
+serving the console (DEBUG off). PostgreSQL database --database (default sluice_load, created if
+absent, seeded with --events generated events over 30 days when empty: 1,000,000 take a few
+minutes). Redis at REDIS_URL.
 
 Exit status 1 when any request failed (the target is zero errors) or ingestion stalled; latency
 over target is printed, not asserted.
@@ -201,6 +202,7 @@ def main() -> int:
         cursor.execute("ANALYZE events_event")
 
     services: dict = {}
+    layout = None
     try:
         services["moto"] = start_moto(moto_port, log)
         services["feed"] = start(
@@ -218,31 +220,11 @@ def main() -> int:
             log,
         )
         source = feed_source()
-        services["celery worker"] = start(
-            [
-                str(BIN / "celery"),
-                "-A",
-                "console",
-                "worker",
-                "--concurrency=2",
-                "--loglevel=WARNING",
-                "--without-gossip",
-                "--without-mingle",
-            ],
-            log,
-        )
-        services["celery beat"] = start(
-            [
-                str(BIN / "celery"),
-                "-A",
-                "console",
-                "beat",
-                "--loglevel=WARNING",
-                "-s",
-                str(VAR / "beat-schedule"),
-            ],
-            log,
-        )
+        from tests.layout import WORKERS, Layout
+
+        layout = Layout(env, log)
+        layout.start((*WORKERS, "beat"))
+        services.update({f"celery {name}": proc for name, proc in layout.procs.items()})
         port = search.free_port()
         services["gunicorn"] = search.start_server(env, port, args.workers)
         before = stored_from(source)
@@ -317,8 +299,14 @@ def main() -> int:
             if name == "gunicorn":
                 proc.terminate()
                 proc.wait(timeout=30)
+            elif name.startswith("celery "):
+                if layout is not None:
+                    layout.close()  # all of the layout's processes, the first time
+                    layout = None
             else:
                 stop(proc)
+        if layout is not None:
+            layout.close()
 
     if not results.exists():
         print(f"locust wrote no results: see {VAR / 'locust.log'}")

@@ -278,7 +278,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     # events: delete events past SLUICE_EVENT_RETENTION_DAYS, daily
     "events-purge-expired": {"task": "events.tasks.purge_expired_events", "schedule": 86400.0},
 }
-CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Beat's record of when each entry last ran. Tests and benchmarks give their beat its own file, so
+# they never share (or clobber) the one of a console running from the same checkout.
+CELERY_BEAT_SCHEDULE_FILENAME = os.environ.get("SLUICE_BEAT_SCHEDULE_FILE") or str(
+    VAR_DIR / "celerybeat-schedule"
+)
 
 # --- AWS --------------------------------------------------------------------------------------
 # boto3 reads AWS_ENDPOINT_URL itself (a local S3/SQS such as moto server); Sluice never takes an

@@ -86,11 +86,17 @@ def poll_source(source_id: int) -> int:
         return 0
     with locks.held(claim, timeout=receive_lock_seconds()) as renew:
         if not renew:
+            # Another receiver holds the source (perhaps a killed one, until its lock expires):
+            # this pass is over, so beat may queue the next (a live holder claims again).
+            locks.release_claim(claim)
             return 0
+        # Running: the claim lives as long as the lock, so a killed receiver's claim expires
+        # with its lock and beat queues the next pass, instead of waiting for the queued time.
+        locks.extend_claim(claim, seconds=receive_lock_seconds())
 
         def on_receive(batch: list[Message]) -> None:
             renew()
-            locks.extend_claim(claim, seconds=receive_claim_seconds())
+            locks.extend_claim(claim, seconds=receive_lock_seconds())
             runtime.mark_received(source_id, lag=oldest_age(batch))
 
         kind = discovery(source)
@@ -129,11 +135,13 @@ def list_source(source_id: int) -> int:
         return 0
     with locks.held(claim, timeout=LIST_LOCK_SECONDS) as renew:
         if not renew:
+            locks.release_claim(claim)  # as in poll_source
             return 0
+        locks.extend_claim(claim, seconds=LIST_LOCK_SECONDS)  # as long as the lock
 
         def on_progress() -> None:
             renew()
-            locks.extend_claim(claim, seconds=2 * LIST_LOCK_SECONDS)
+            locks.extend_claim(claim, seconds=LIST_LOCK_SECONDS)
             runtime.mark_received(source_id)
 
         try:

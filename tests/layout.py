@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -23,10 +25,15 @@ WORKERS = tuple(worker.name for worker in layout.workers())
 
 class Layout:
     """The layout's processes with `env` (database, Redis) over this process's environment as
-    it is when `start()` is called (a test sets its knobs before starting the workers)."""
+    it is when `start()` is called (a test sets its knobs before starting the workers).
+
+    Beat keeps its schedule in a directory of this layout's own (removed by `close()`), never in
+    var/ where a console running from the same checkout keeps its own."""
 
     def __init__(self, env: Mapping[str, str], log_path: Path) -> None:
         self.env = dict(env)
+        self.private = Path(tempfile.mkdtemp(prefix="sluice-layout-"))
+        self.env.setdefault("SLUICE_BEAT_SCHEDULE_FILE", str(self.private / "celerybeat-schedule"))
         self.log = open(log_path, "ab")  # noqa: SIM115 - closed by close()
         self.procs: dict[str, subprocess.Popen] = {}
 
@@ -105,3 +112,4 @@ class Layout:
     def close(self) -> None:
         self.stop()
         self.log.close()
+        shutil.rmtree(self.private, ignore_errors=True)

@@ -1,7 +1,9 @@
 """A flaky HTTP proxy between boto3 and moto server: for a seeded share of requests it answers
 with the throttling errors AWS sends (S3 503 SlowDown, SQS 400 Throttling), and for another share
 it drops the connection — before forwarding (the request never ran), or after (it ran, and the
-answer is lost or cut off in the middle of the body)."""
+answer is lost or cut off in the middle of the body). It can also make the LIST requests of one
+bucket slow (`slow_listing`), as the pages of a large bucket are, so a listing pass lasts long
+enough for a fault to land in it."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import random
 import socket
 import struct
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -41,6 +44,8 @@ class FlakyProxy:
         self.rng = random.Random(f"sluice-faults-proxy:{seed}")
         self.counts: Counter[str] = Counter()
         self.enabled = True
+        self.slow_listing: tuple[str, float] | None = None  # (bucket, seconds per LIST request)
+        self.slowed = 0
         self._lock = threading.Lock()
         self._server = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -73,6 +78,17 @@ class FlakyProxy:
             self.counts[fate] += 1
             return fate
 
+    def list_delay(self, command: str, path: str, host: str) -> float:
+        """Seconds to hold a LIST request of the slow bucket (path- or virtual-host-style)."""
+        if self.slow_listing is None or command != "GET" or "list-type=2" not in path:
+            return 0.0
+        bucket, seconds = self.slow_listing
+        if path.split("?", 1)[0].strip("/") == bucket or host.startswith(f"{bucket}."):
+            with self._lock:
+                self.slowed += 1
+            return seconds
+        return 0.0
+
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
 
@@ -86,6 +102,9 @@ class FlakyProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 fate = proxy.decide()
+                delay = proxy.list_delay(self.command, self.path, self.headers.get("Host", ""))
+                if delay:
+                    time.sleep(delay)
                 if fate == "throttle":
                     self._throttle()
                     return

@@ -1,6 +1,7 @@
 """`bin/faults`: start a private PostgreSQL cluster and Redis, run tests/faults on them, stop them.
 
-Usage: bin/faults [--events 200000] [--kills 10] [--seed 7] [-- extra pytest arguments]
+Usage: bin/faults [--events 200000] [--kills 10] [--listing-kills 3] [--seed 7]
+                  [-- extra pytest arguments]
 """
 
 from __future__ import annotations
@@ -33,7 +34,18 @@ ROOT = Path(__file__).resolve().parents[2]
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bin/faults", description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000, help="good events to ingest")
-    parser.add_argument("--kills", type=int, default=10, help="SIGKILLs of the worker")
+    parser.add_argument(
+        "--kills", type=int, default=10, help="SIGKILLs of every process of the worker layout"
+    )
+    parser.add_argument(
+        "--listing-kills",
+        type=int,
+        default=3,
+        help="SIGKILLs of the receive worker while it lists the listing source's bucket",
+    )
+    parser.add_argument(
+        "--listing-share", type=float, default=0.2, help="share of the events read by listing"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--malformed-rate", type=float, default=0.01)
     parser.add_argument("--throttle-share", type=float, default=0.05)
@@ -72,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
             ENV_REDIS_PORT: str(redis.port),
             "SLUICE_FAULTS_EVENTS": str(args.events),
             "SLUICE_FAULTS_KILLS": str(args.kills),
+            "SLUICE_FAULTS_LISTING_KILLS": str(args.listing_kills),
+            "SLUICE_FAULTS_LISTING_SHARE": str(args.listing_share),
             "SLUICE_FAULTS_SEED": str(args.seed),
             "SLUICE_FAULTS_MALFORMED_RATE": str(args.malformed_rate),
             "SLUICE_FAULTS_THROTTLE_SHARE": str(args.throttle_share),
