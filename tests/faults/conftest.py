@@ -15,7 +15,6 @@ import pytest
 from devtools.generate import generate_lines, generate_objects
 from logtypes.registry import classifier_for
 from parsers import Origin, ParsedEvent, parse_stream
-from devtools.generate import generate_lines, generate_objects
 from sources import aws as aws_module
 from tests.factories import SourceFactory
 from tests.ingestion.conftest import (  # noqa: F401 - fixtures shared with the ingestion tests

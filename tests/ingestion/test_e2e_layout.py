@@ -19,10 +19,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db.models import Max
+from parsers.generate import generate_lines, generate_objects
 
 from events.models import Event
 from ingestion.models import ObjectLedger
-from parsers.generate import generate_lines, generate_objects
 from sources import services
 from sources.models import Source, VerificationRun
 from tests.conftest import wait_until
