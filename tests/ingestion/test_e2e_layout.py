@@ -19,8 +19,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db.models import Max
-from parsers.generate import generate_lines, generate_objects
 
+from devtools.generate import generate_lines, generate_objects
 from events.models import Event
 from ingestion.models import ObjectLedger
 from sources import services

@@ -261,8 +261,7 @@ def test_in_the_real_layout_beat_checks_health_and_notices_a_dead_ingest_worker(
 ):
     """./run's processes with beat: events flow, the health check stores an empty backlog and a
     recent receive, and says Healthy; the ingest worker killed, it says which worker is missing."""
-    from parsers.generate import generate_lines
-
+    from devtools.generate import generate_lines
     from events.models import Event
     from tests.conftest import wait_until
     from tests.layout import WORKERS
