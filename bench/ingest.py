@@ -197,7 +197,7 @@ def run(args, services, log: Path) -> int:
     from console.celery import app
     from events.models import Event
     from ingestion.models import ObjectLedger
-    from ingestion.tasks import list_source
+    from ingestion.tasks import poll_source
     from parsers.generate import generate_objects
     from sources import aws
     from sources.models import Source
@@ -252,7 +252,7 @@ def run(args, services, log: Path) -> int:
     wait_for(lambda: app.control.ping(timeout=0.5), 60, "celery worker")
 
     started = time.perf_counter()
-    list_source.delay(source.pk)
+    poll_source.delay(source.pk)
     wait_for(
         lambda: ObjectLedger.objects.filter(source=source, status="done").count() >= len(objects),
         3600,

@@ -1,22 +1,30 @@
 """Log sources: where a source's logs live in AWS, which log types they carry, and their health."""
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+if TYPE_CHECKING:
+    from sources.transports import Settings
+    from sources.transports import Transport as TransportImpl
+
 ALARM_MIN_MINUTES = 15
 ALARM_MAX_MINUTES = 30 * 24 * 60
 STALE_AFTER = timedelta(minutes=3)
 
 
-class Source(models.Model):
-    class Transport(models.TextChoices):
-        S3 = "s3", "AWS S3 Bucket"
-        SQS = "sqs", "Amazon SQS"
+def transport_choices() -> list[tuple[str, str]]:
+    """The registered transports (sources/transports): a callable, so the registry is the list."""
+    from sources.transports import choices
 
+    return choices()
+
+
+class Source(models.Model):
     class Health(models.TextChoices):
         HEALTHY = "healthy", "Healthy"
         UNHEALTHY = "unhealthy", "Unhealthy"
@@ -24,7 +32,7 @@ class Source(models.Model):
         WAITING = "waiting", "Waiting for data"
 
     name = models.CharField(max_length=100, unique=True)
-    transport = models.CharField(max_length=8, choices=Transport.choices)
+    transport = models.CharField(max_length=8, choices=transport_choices)
     log_types = models.JSONField(
         default=list, help_text="Names of the log types this source carries."
     )
@@ -54,6 +62,22 @@ class Source(models.Model):
         return reverse("sources:detail", args=[self.pk])
 
     @property
+    def transport_impl(self) -> "TransportImpl":
+        """This source's transport (sources/transports)."""
+        from sources.transports import get
+
+        return get(self.transport)
+
+    @property
+    def settings(self) -> "Settings":
+        """The transport's typed settings, made from `config` (once per config)."""
+        cached = self.__dict__.get("_settings")
+        if cached is None or cached[0] is not self.config or cached[1] != self.transport:
+            cached = (self.config, self.transport, self.transport_impl.settings(self.config))
+            self.__dict__["_settings"] = cached
+        return cached[2]
+
+    @property
     def latest_verification(self) -> "VerificationRun | None":
         return self.verifications.order_by("-created_at", "-id").first()
 
@@ -70,7 +94,7 @@ class VerificationRun(models.Model):
     source = models.ForeignKey(
         Source, null=True, blank=True, on_delete=models.CASCADE, related_name="verifications"
     )
-    transport = models.CharField(max_length=8, choices=Source.Transport.choices)
+    transport = models.CharField(max_length=8, choices=transport_choices)
     config = models.JSONField(default=dict, help_text="The settings checked (a copy).")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     checks = models.JSONField(

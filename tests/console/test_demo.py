@@ -7,9 +7,9 @@ import orjson
 import pytest
 from django.core.management import call_command
 
+from ingestion.management.commands.demo_feed import BUCKET, EVENTS_QUEUE, NOTIFICATION_QUEUE
 from parsers.generate import OBJECT_KEY_RE
 from sources import aws
-from sources.management.commands.demo_feed import BUCKET, EVENTS_QUEUE, NOTIFICATION_QUEUE
 
 pytestmark = pytest.mark.django_db
 

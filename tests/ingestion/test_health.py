@@ -92,12 +92,12 @@ def test_data_after_an_alarm_makes_the_source_healthy_again(alarmed_source):
 
 def test_one_lister_per_source_at_a_time(db, settings):
     from ingestion import locks
-    from ingestion.tasks import list_source
+    from ingestion.tasks import poll_source
 
     source = SourceFactory(config={"bucket": "b", "discovery": "listing"})
 
-    with locks.held(f"list:{source.pk}", timeout=30) as mine:
+    with locks.held(f"poll:{source.pk}", timeout=30) as mine:
         assert mine
-        assert list_source(source.pk) == 0  # another lister holds the lock: nothing listed
-        with locks.held(f"list:{source.pk}", timeout=30) as again:
+        assert poll_source(source.pk) == 0  # another lister holds the lock: nothing listed
+        with locks.held(f"poll:{source.pk}", timeout=30) as again:
             assert not again
