@@ -314,6 +314,13 @@ SLUICE_SQS_WAIT_SECONDS = env_int("SLUICE_SQS_WAIT_SECONDS", 10)
 SLUICE_SQS_POLL_SECONDS = env_float("SLUICE_SQS_POLL_SECONDS", 20)
 # Objects one listing pass hands to workers.
 SLUICE_LIST_MAX_OBJECTS = env_int("SLUICE_LIST_MAX_OBJECTS", 1000)
+# Push transports (HTTP): the largest body accepted, sent or decompressed (413 above), and the
+# requests per minute one source accepts (429 above; 0: no limit).
+SLUICE_HTTP_MAX_BODY_BYTES = env_int("SLUICE_HTTP_MAX_BODY_BYTES", 10 << 20)
+SLUICE_HTTP_RATE_LIMIT = env_int("SLUICE_HTTP_RATE_LIMIT", 600)
+# The key that encrypts secrets stored in sources' settings (sources/crypto.py); without it, one
+# derived from SECRET_KEY (so rotating SECRET_KEY would make them unreadable).
+SLUICE_SECRETS_KEY = os.environ.get("SLUICE_SECRETS_KEY", "")
 
 # --- Logging ----------------------------------------------------------------------------------
 LOGGING = {

@@ -138,5 +138,5 @@ def ingest_url(source: Source, request: HttpRequest | None = None) -> str | None
     transports that fetch their data themselves."""
     if source.pk is None or not source.transport_impl.accepts_push:
         return None
-    path = reverse("ingestion:push", args=[source.pk])
+    path = reverse("api:push", kwargs={"source_id": source.pk})
     return request.build_absolute_uri(path) if request is not None else path

@@ -2,10 +2,13 @@
 beat and the workers ask. To add one: a module (or package) with a Transport subclass, one entry."""
 
 from sources.transports.base import CheckResult, Settings, SettingsError, Transport
+from sources.transports.http import HttpTransport
 from sources.transports.s3 import S3Transport
 from sources.transports.sqs import SqsTransport
 
-REGISTRY: dict[str, Transport] = {t.key: t for t in (S3Transport(), SqsTransport())}
+REGISTRY: dict[str, Transport] = {
+    t.key: t for t in (S3Transport(), SqsTransport(), HttpTransport())
+}
 
 
 def get(key: str) -> Transport:

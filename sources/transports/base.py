@@ -14,7 +14,7 @@ parsers): what it needs from ingestion it gets through a `Work` object that inge
                   ▼
     ingestion.tasks.ingest_unit ──► transport.handle(source, settings, unit, work)
     ingestion.tasks.ingest_object_task ──► work.read_object(ref) ──► transport.open_object(...)
-    ingestion.push (push transports) ──► transport.accept_push(source, settings, push)
+    ingestion.api push endpoint ──► transport.authenticate_push(...), decode_push(...)
 """
 
 from __future__ import annotations
@@ -272,7 +272,7 @@ class Transport:
     form_template: ClassVar[str]  # the transport's own fields (a partial)
     for_every_log_type: ClassVar[bool] = False  # offered for every log type, not only listed ones
     backfill: ClassVar[bool] = False  # can read history again from a date (`list_since`)
-    accepts_push: ClassVar[bool] = False  # answers `accept_push` at the generic ingest URL
+    accepts_push: ClassVar[bool] = False  # takes pushes at the generic ingest URL
     no_objects_text: ClassVar[str] = "No object read yet."
     verify_intro: ClassVar[str] = "Sluice checks that it can read"
 
@@ -408,8 +408,12 @@ class Transport:
         """Every object modified since `since` (for backfills; `backfill` says if supported)."""
         raise NotImplementedError(f"{self.key} cannot backfill")
 
-    def accept_push(self, source: Source, settings: Settings, push: Push) -> PushBody:
-        """Authenticate and decode one push (raises PushRejected)."""
+    def authenticate_push(self, source: Source, settings: Settings, push: Push) -> None:
+        """Accept the push's credentials (constant time) or raise PushRejected (401)."""
+        raise PushRejected(404, "This source does not accept pushed data.")
+
+    def decode_push(self, source: Source, settings: Settings, push: Push) -> PushBody:
+        """An authenticated push as a body to store and its origin (raises PushRejected)."""
         raise PushRejected(404, "This source does not accept pushed data.")
 
 
