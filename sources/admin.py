@@ -61,7 +61,7 @@ class SourceAdminForm(forms.ModelForm):
         if refusal:
             self.add_error("config", refusal)
             return cleaned
-        cleaned["config"] = {**config, **tr.config_from(form)}
+        cleaned["config"] = {**tr.public_config(config), **tr.config_from(form)}
         cleaned["log_types"] = tr.log_types_from(form)
         return cleaned
 
