@@ -200,7 +200,7 @@ def run(args, services, log: Path) -> int:
     from devtools.generate import generate_objects
     from events.models import Event
     from ingestion.models import ObjectLedger
-    from ingestion.tasks import list_source
+    from ingestion.tasks import poll_source
     from sources import aws
     from sources.models import Source
 
@@ -243,7 +243,7 @@ def run(args, services, log: Path) -> int:
     ingest_processes = len(layout.children("ingest"))
 
     started = time.perf_counter()
-    list_source.delay(source.pk)
+    poll_source.delay(source.pk)
     wait_for(
         lambda: ObjectLedger.objects.filter(source=source, status="done").count() >= len(objects),
         3600,

@@ -59,8 +59,8 @@ def feed_source():
     from botocore.exceptions import ClientError
 
     from ingestion import locks
+    from ingestion.management.commands.demo_feed import BUCKET, NOTIFICATION_QUEUE
     from sources import aws
-    from sources.management.commands.demo_feed import BUCKET, NOTIFICATION_QUEUE
     from sources.models import Source
 
     sqs = aws.client("sqs")

@@ -1,7 +1,8 @@
 """The JSON API: one NinjaAPI at /api/ (OpenAPI docs at /api/docs), Bearer-token auth.
 
-Routers: sources at /api/v1/sources (sources/api.py); other apps add theirs with one
-`api.add_router(...)` line below.
+Routers: sources at /api/v1/sources (sources/api.py), the push endpoint of push transports at
+/api/v1/ingest (ingestion/api.py, authenticated by each source's secret, not a token); other apps
+add theirs with one `api.add_router(...)` line below.
 """
 
 from ninja import NinjaAPI
@@ -18,6 +19,7 @@ api = NinjaAPI(
 )
 api.add_router("/v1/sources", "sources.api.router")
 api.add_router("/v1/events", "events.api.router")
+api.add_router("/v1/ingest", "ingestion.api.router")
 
 
 def urlpatterns() -> tuple:

@@ -30,7 +30,12 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 def env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
-    return int(value) if value else default
+    return int(float(value)) if value else default
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
 
 
 # --- Core -------------------------------------------------------------------------------------
@@ -245,9 +250,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "ingest"
 CELERY_TASK_ROUTES = {
     "ingestion.tasks.poll_source": {"queue": "receive"},
-    "ingestion.tasks.list_source": {"queue": "receive"},
-    "ingestion.tasks.poll_queues": {"queue": "interactive"},
-    "ingestion.tasks.list_buckets": {"queue": "interactive"},
+    "ingestion.tasks.start_passes": {"queue": "interactive"},
     "ingestion.tasks.check_health": {"queue": "interactive"},
     "sources.run_verification": {"queue": "interactive"},
 }
@@ -258,15 +261,11 @@ SLUICE_WORKER_CONCURRENCY = {
     "interactive": env_int("SLUICE_INTERACTIVE_CONCURRENCY", 4),
 }
 CELERY_BEAT_SCHEDULE: dict = {
-    # ingestion: receive notification/raw-event queues, list buckets when due, source health
-    # (a fan-out nobody ran within its period is dropped: the next one does the same work)
-    "ingestion-poll-queues": {
-        "task": "ingestion.tasks.poll_queues",
-        "schedule": 10.0,
-        "options": {"expires": 10},
-    },
-    "ingestion-list-buckets": {
-        "task": "ingestion.tasks.list_buckets",
+    # ingestion: a pass for each source whose transport needs one (receive a queue, list a
+    # bucket when due), source health (a fan-out nobody ran within its period is dropped: the
+    # next one does the same work)
+    "ingestion-start-passes": {
+        "task": "ingestion.tasks.start_passes",
         "schedule": 10.0,
         "options": {"expires": 10},
     },
@@ -293,6 +292,41 @@ AWS_DEFAULT_REGION = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
 # --- Sluice -----------------------------------------------------------------------------------
 SLUICE_SCHEMAS_DIR = Path(os.environ.get("SLUICE_SCHEMAS_DIR", VAR_DIR / "schemas"))
 SLUICE_EVENT_RETENTION = timedelta(days=env_int("SLUICE_EVENT_RETENTION_DAYS", 90))
+
+# --- Ingestion (defaults suit production; tests shorten the waits) ----------------------------
+# Events and failures written per transaction.
+SLUICE_INGEST_BATCH_SIZE = env_int("SLUICE_INGEST_BATCH_SIZE", 5000)
+# Attempts before an object is marked failed (it stays retryable from the console).
+SLUICE_INGEST_MAX_ATTEMPTS = env_int("SLUICE_INGEST_MAX_ATTEMPTS", 3)
+# Backoff before a failed object is tried again: base * 2**(attempt-1) seconds.
+SLUICE_INGEST_RETRY_BASE_SECONDS = env_float("SLUICE_INGEST_RETRY_BASE_SECONDS", 30)
+# An object attempt silent this long (no batch committed) belonged to a dead worker.
+SLUICE_INGEST_STALE_SECONDS = env_float("SLUICE_INGEST_STALE_SECONDS", 30)
+# An object handed to the ingest queue and not started this long lost its task (a broker
+# restart): the next listing hands it out again.
+SLUICE_INGEST_DISPATCH_TIMEOUT_SECONDS = env_float("SLUICE_INGEST_DISPATCH_TIMEOUT_SECONDS", 300)
+# Tasks waiting in the ingest queue above which receivers and listers hand out no more.
+SLUICE_INGEST_HIGH_WATER = env_int("SLUICE_INGEST_HIGH_WATER", 40)
+# Seconds to sleep after each committed batch: only for tests that kill a worker mid-object.
+SLUICE_INGEST_BATCH_DELAY = env_float("SLUICE_INGEST_BATCH_DELAY", 0)
+# Decompressed bytes read from one object or message; the rest becomes one failure.
+SLUICE_MAX_OBJECT_BYTES = env_int("SLUICE_MAX_OBJECT_BYTES", 1 << 30)
+# Longest record (line) parsed; a longer one is a failure keeping this many bytes of it.
+SLUICE_MAX_LINE_BYTES = env_int("SLUICE_MAX_LINE_BYTES", 16 << 20)
+# SQS: how long a received message stays hidden (extended while its object is read), the long
+# polling wait (0-20 s), and how long one receive task keeps polling (beat starts the next).
+SLUICE_SQS_VISIBILITY_SECONDS = env_int("SLUICE_SQS_VISIBILITY_SECONDS", 300)
+SLUICE_SQS_WAIT_SECONDS = env_int("SLUICE_SQS_WAIT_SECONDS", 10)
+SLUICE_SQS_POLL_SECONDS = env_float("SLUICE_SQS_POLL_SECONDS", 20)
+# Objects one listing pass hands to workers.
+SLUICE_LIST_MAX_OBJECTS = env_int("SLUICE_LIST_MAX_OBJECTS", 1000)
+# Push transports (HTTP): the largest body accepted, sent or decompressed (413 above), and the
+# requests per minute one source accepts (429 above; 0: no limit).
+SLUICE_HTTP_MAX_BODY_BYTES = env_int("SLUICE_HTTP_MAX_BODY_BYTES", 10 << 20)
+SLUICE_HTTP_RATE_LIMIT = env_int("SLUICE_HTTP_RATE_LIMIT", 600)
+# The key that encrypts secrets stored in sources' settings (sources/crypto.py); without it, one
+# derived from SECRET_KEY (so rotating SECRET_KEY would make them unreadable).
+SLUICE_SECRETS_KEY = os.environ.get("SLUICE_SECRETS_KEY", "")
 
 # --- Logging ----------------------------------------------------------------------------------
 LOGGING = {

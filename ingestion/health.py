@@ -50,13 +50,15 @@ from typing import Any, NamedTuple
 import redis
 from botocore.exceptions import BotoCoreError, ClientError
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings as django_settings
 from django.db import DatabaseError, transaction
 from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 
-from ingestion import conf, runtime
+from ingestion import runtime
 from ingestion.models import HourlyStats, ObjectLedger, StageError
 from sources.models import Source, VerificationRun
+from sources.transports.base import Activity, PassPolicy, QueueCounts
 
 log = logging.getLogger(__name__)
 FAILURES_LOG_TYPE = ""  # hourly row that carries bytes and failures not tied to one log type
@@ -64,7 +66,7 @@ FAILURES_LOG_TYPE = ""  # hourly row that carries bytes and failures not tied to
 # --- thresholds -------------------------------------------------------------------------------
 BACKLOG_MAX_AGE = timedelta(minutes=5)  # older waiting work makes a source unhealthy
 RECEIVE_OVERDUE_FACTOR = 3  # receiving not run for this many periods makes it unhealthy
-QUEUE_FANOUT_SECONDS = 10  # beat's poll_queues period (console/settings.py)
+PASS_FANOUT_SECONDS = 10  # beat's start_passes period (console/settings.py)
 WORKER_QUEUES = ("receive", "ingest")  # every source needs both
 REASON_MAX_CHARS = 400
 PARTIAL_PARSE = re.compile(r"^(\d+) of (\d+) lines\b")
@@ -195,8 +197,9 @@ class SourceFacts:
     paused: bool = False
     last_event_at: datetime | None = None
     alarm_minutes: int | None = None
-    discovery: str = "listing"  # "notifications", "listing" or "sqs"
-    receive_period: timedelta = timedelta(minutes=5)
+    activity: Activity = field(default_factory=Activity)  # how reasons name its stages
+    receive_period: timedelta | None = timedelta(minutes=5)  # None: it does not receive (push)
+    lists: bool = False  # its passes come round at an interval (a bucket listing)
     stage_errors: tuple[StageErrorFact, ...] = ()
     failed_verification: FailedVerification | None = None
     backlog: Backlog = field(default_factory=Backlog)
@@ -256,16 +259,12 @@ def _receive_failing(facts: SourceFacts) -> Verdict | None:
     error = _stage_error(facts, StageError.Stage.RECEIVE)
     if error is None:
         return None
-    what = {
-        "listing": "Listing the bucket",
-        "notifications": "Receiving notifications from the queue",
-        "sqs": "Receiving from the queue",
-    }.get(facts.discovery, "Receiving")
+    what = facts.activity.receiving
     return Verdict(Health.UNHEALTHY, _clip(f"{what} fails: {error.message}"), Rule.RECEIVE_ERROR)
 
 
 def _object_stage_failing(facts: SourceFacts) -> Verdict | None:
-    reading = "Reading messages" if facts.discovery == "sqs" else "Reading objects"
+    reading = facts.activity.reading
     what = {
         StageError.Stage.GET_OBJECT: reading,
         StageError.Stage.PARSE: "Parsing",
@@ -290,6 +289,8 @@ def _backlog_unknown(facts: SourceFacts) -> Verdict | None:
 
 def _receive_overdue(facts: SourceFacts) -> Verdict | None:
     backlog = facts.backlog
+    if facts.receive_period is None:  # data is pushed: the drop-off alarm watches it
+        return None
     since = _latest(backlog.last_receive_at, facts.changed_at, facts.created_at)
     silent = facts.now - since
     held_back = facts.ingest_depth >= facts.ingest_high_water
@@ -305,7 +306,7 @@ def _receive_overdue(facts: SourceFacts) -> Verdict | None:
         )
         return Verdict(Health.UNHEALTHY, reason, Rule.RECEIVE_OVERDUE)
     period = duration(facts.receive_period)
-    if facts.discovery == "listing":
+    if facts.lists:
         last = "listed" if backlog.last_receive_at else "listed since it was set up"
         reason = f"The bucket has not been {last} for {duration(silent)} (expected every {period})."
     else:
@@ -487,7 +488,9 @@ def gather_facts(
 ) -> SourceFacts:
     """Everything `decide` needs about `source`: the database, Redis and (for queue-driven
     sources) one GetQueueAttributes call."""
-    kind = _discovery(source)
+    transport = source.transport_impl
+    settings = source.settings
+    policy = transport.passes(settings)
     return SourceFacts(
         now=now,
         created_at=source.created_at,
@@ -495,30 +498,27 @@ def gather_facts(
         paused=source.paused,
         last_event_at=source.last_event_at,
         alarm_minutes=source.alarm_minutes,
-        discovery=kind,
-        receive_period=receive_period(source, kind),
+        activity=transport.activity(settings),
+        receive_period=receive_period(policy),
+        lists=bool(policy and policy.every_seconds),
         stage_errors=stage_errors,
         failed_verification=_failed_verification(source),
-        backlog=measure_backlog(source, kind, now),
+        backlog=measure_backlog(source, now),
         receive_served="receive" in workers.served,
         ingest_served="ingest" in workers.served,
         ingest_depth=workers.ingest_depth,
-        ingest_high_water=conf.ingest_high_water(),
+        ingest_high_water=django_settings.SLUICE_INGEST_HIGH_WATER,
     )
 
 
-def _discovery(source: Source) -> str:
-    from ingestion.readers import discovery  # the readers import this module
-
-    return discovery(source)
-
-
-def receive_period(source: Source, kind: str) -> timedelta:
-    """How often the source is expected to receive: listing, its interval; queues, beat's
-    fan-out plus one receive pass."""
-    if kind == "listing":
-        return timedelta(minutes=int(source.config.get("list_interval_minutes") or 5))
-    return timedelta(seconds=QUEUE_FANOUT_SECONDS + conf.poll_seconds())
+def receive_period(policy: PassPolicy | None) -> timedelta | None:
+    """How often the source is expected to receive: a pass at an interval, that interval; a
+    receive loop, beat's fan-out plus one receive pass; no passes (pushed data), None."""
+    if policy is None:
+        return None
+    if policy.every_seconds:
+        return timedelta(seconds=policy.every_seconds)
+    return timedelta(seconds=PASS_FANOUT_SECONDS + django_settings.SLUICE_SQS_POLL_SECONDS)
 
 
 def _stage_errors_by_source() -> dict[int, tuple[StageErrorFact, ...]]:
@@ -545,22 +545,18 @@ def verification_reason(run: VerificationRun) -> str:
     return f"{first['name']}: {first['message']}"
 
 
-def measure_backlog(source: Source, kind: str, now: datetime) -> Backlog:
-    """The source's waiting work: SQS counts (queue-driven sources), pending ledger rows, and
-    the last receive (Redis)."""
+def measure_backlog(source: Source, now: datetime) -> Backlog:
+    """The source's waiting work: its queue's counts (when it receives from one), pending ledger
+    rows, and the last receive (Redis)."""
     pending = ObjectLedger.objects.filter(
         source=source, status=ObjectLedger.Status.PENDING
     ).aggregate(count=Count("id"), oldest=Min("updated_at"))
     received = runtime.last_received(source.pk)
-    visible = in_flight = None
-    error = ""
-    queue = kind in {"notifications", "sqs"}
-    if queue:
-        visible, in_flight, error = queue_counts(source)
+    counts, error = queue_counts(source)
     return Backlog(
-        queue=queue,
-        visible=visible,
-        in_flight=in_flight,
+        queue=counts is not None or bool(error),
+        visible=counts.visible if counts else None,
+        in_flight=counts.in_flight if counts else None,
         objects_pending=pending["count"] or 0,
         oldest_pending_at=pending["oldest"],
         last_receive_at=datetime.fromtimestamp(received.at, UTC) if received else None,
@@ -570,28 +566,16 @@ def measure_backlog(source: Source, kind: str, now: datetime) -> Backlog:
     )
 
 
-def queue_counts(source: Source) -> tuple[int | None, int | None, str]:
-    """(visible, in flight, error) of the source's SQS queue; an AWS error is returned as text."""
-    from ingestion.clients import sqs_client
-
-    queue_url = source.config.get("queue_url") or ""
-    if not queue_url:
-        return None, None, "no queue is configured."
+def queue_counts(source: Source) -> tuple[QueueCounts | None, str]:
+    """The counts of the queue the source receives from (None when it has none), or the AWS
+    error as text."""
     try:
-        attributes = sqs_client(source, queue_url).get_queue_attributes(
-            QueueUrl=queue_url,
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
+        return source.transport_impl.queue_counts(source.settings), ""
     except ClientError as exc:
         detail = exc.response.get("Error", {})
-        return None, None, f"{detail.get('Code', 'Error')}: {detail.get('Message') or exc}"
+        return None, f"{detail.get('Code', 'Error')}: {detail.get('Message') or exc}"
     except BotoCoreError as exc:
-        return None, None, f"{type(exc).__name__}: {exc}"
-    return (
-        int(attributes.get("ApproximateNumberOfMessages", 0)),
-        int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
-        "",
-    )
+        return None, f"{type(exc).__name__}: {exc}"
 
 
 def _write(source: Source, verdict: Verdict, facts: SourceFacts) -> None:

@@ -17,25 +17,24 @@ import logging
 import time
 import zlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from datetime import timedelta
 from typing import IO
 
-from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings as django_settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from events.store import WriteResult, write_batch
-from ingestion import conf
-from ingestion.clients import s3_client
 from ingestion.health import add_hourly, clear_stage_error, mark_events_arrived, record_stage_error
 from ingestion.models import BackfillRun, ObjectLedger, StageError
-from ingestion.notifications import ObjectRef
-from ingestion.rules import prefix_rules, rule_for_key
 from logtypes.registry import classifier_for
 from parsers import FailureKind, Origin, ParsedEvent, ParseFailure, parse_stream
 from parsers.streams import SourceReadError
 from sources.models import Source
+from sources.transports.base import ObjectError, ObjectRef, Outcome
+
+__all__ = ["ObjectError", "Outcome", "ingest_body", "ingest_object", "store_empty_message"]
 
 log = logging.getLogger(__name__)
 Heartbeat = Callable[[], None]
@@ -46,29 +45,14 @@ Heartbeat = Callable[[], None]
 DATA_ERRORS = (OSError, EOFError, zlib.error, ValueError)
 
 
-class ObjectError(Exception):
-    """Reading an object failed in one stage; the ledger keeps the message."""
-
-    def __init__(self, stage: str, message: str) -> None:
-        super().__init__(message)
-        self.stage = stage
-        self.message = message
+def stale() -> timedelta:
+    """An object attempt silent this long (no batch committed) belonged to a dead worker."""
+    return timedelta(seconds=django_settings.SLUICE_INGEST_STALE_SECONDS)
 
 
-@dataclass
-class Outcome:
-    status: str  # done | skipped | excluded | busy | retry | failed
-    events: int = 0
-    inserted: int = 0
-    duplicates: int = 0
-    failures: int = 0
-    bytes: int = 0
-    error: str = ""
-
-    @property
-    def settled(self) -> bool:
-        """True when the message that named the object may be deleted."""
-        return self.status not in {"retry", "busy"}
+def backoff_seconds(attempt: int) -> int:
+    """Before attempt `attempt` + 1 of an object: base * 2**(attempt-1) seconds."""
+    return int(django_settings.SLUICE_INGEST_RETRY_BASE_SECONDS * 2 ** max(0, attempt - 1))
 
 
 # --- one object -------------------------------------------------------------------------------
@@ -81,8 +65,9 @@ def ingest_object(
     backfill_id: int | None = None,
 ) -> Outcome:
     """Read `ref` once: skipped when the ledger says done (unless `force`)."""
-    rule = rule_for_key(prefix_rules(source.config, source.log_types), ref.key)
-    if rule is None:
+    transport, settings = source.transport_impl, source.settings
+    log_types = transport.log_types_for(settings, ref.key, source.log_types)
+    if log_types is None:
         return Outcome("excluded")
     ledger = _ledger_row(source, ref)
     if not _start_attempt(ledger, force=force):
@@ -92,18 +77,19 @@ def ingest_object(
         elif ledger.status == ObjectLedger.Status.FAILED:
             outcome = Outcome("failed", error=ledger.error)
         else:  # another worker is reading it right now: settle the message later
-            return Outcome("busy")
+            return Outcome("busy", retry_after=backoff_seconds(ledger.attempts or 1))
         _count_backfill(backfill_id, outcome)
         return outcome
     try:
-        body, size = _open(source, ref)
+        body, size = transport.open_object(source, settings, ref)
+        clear_stage_error(source.pk, StageError.Stage.GET_OBJECT)
         outcome = _read_into_store(
             source,
             body,
             origin=Origin(str(source.pk), ref.key, ref.version),
-            log_types=rule.log_types,
-            stream_type=source.config.get("stream_type") or "auto",
-            envelope=source.config.get("envelope") or None,
+            log_types=log_types,
+            stream_type=settings.stream_type,
+            envelope=settings.envelope,
             heartbeat=heartbeat,
             ledger=ledger,
             size=size,
@@ -118,15 +104,15 @@ def _start_attempt(ledger: ObjectLedger, *, force: bool) -> bool:
     """Atomically take the object for one attempt; False when it is settled or being read.
 
     An attempt in progress touches `updated_at` after every batch; one silent for longer than
-    `conf.stale_seconds()` belonged to a worker that died, and may be taken over.
+    SLUICE_INGEST_STALE_SECONDS belonged to a worker that died, and may be taken over.
     """
     now = timezone.now()
     rows = ObjectLedger.objects.filter(pk=ledger.pk)
-    stale = Q(finished_at__isnull=False) | Q(attempts=0) | Q(updated_at__lt=now - conf.stale())
+    free = Q(finished_at__isnull=False) | Q(attempts=0) | Q(updated_at__lt=now - stale())
     if force:
-        rows = rows.filter(stale | ~Q(status=ObjectLedger.Status.PENDING))
+        rows = rows.filter(free | ~Q(status=ObjectLedger.Status.PENDING))
     else:
-        rows = rows.filter(stale, status=ObjectLedger.Status.PENDING)
+        rows = rows.filter(free, status=ObjectLedger.Status.PENDING)
     return bool(
         rows.update(
             attempts=F("attempts") + 1,
@@ -154,24 +140,6 @@ def _ledger_row(source: Source, ref: ObjectRef) -> ObjectLedger:
     return ledger
 
 
-def _open(source: Source, ref: ObjectRef) -> tuple[IO[bytes], int]:
-    params = {"Bucket": ref.bucket, "Key": ref.key}
-    if ref.version_id:
-        params["VersionId"] = ref.version_id
-    try:
-        response = s3_client(source).get_object(**params)
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        raise ObjectError(
-            StageError.Stage.GET_OBJECT,
-            f"{error.get('Code', 'Error')}: {error.get('Message') or exc} (s3://{ref.bucket}/{ref.key})",
-        ) from exc
-    except BotoCoreError as exc:
-        raise ObjectError(StageError.Stage.GET_OBJECT, str(exc)) from exc
-    clear_stage_error(source.pk, StageError.Stage.GET_OBJECT)
-    return response["Body"], int(response.get("ContentLength") or 0)
-
-
 def _read_into_store(
     source: Source,
     body: IO[bytes] | bytes,
@@ -194,13 +162,13 @@ def _read_into_store(
         origin=origin,
         stream_type=stream_type,
         envelope=envelope,
-        max_line_bytes=conf.max_line_bytes(),
-        max_object_bytes=conf.max_object_bytes(),
+        max_line_bytes=django_settings.SLUICE_MAX_LINE_BYTES,
+        max_object_bytes=django_settings.SLUICE_MAX_OBJECT_BYTES,
     )
     total = WriteResult()
     events_seen = failures_seen = 0
-    limit = conf.batch_size()
-    delay = conf.batch_delay()
+    limit = django_settings.SLUICE_INGEST_BATCH_SIZE
+    delay = django_settings.SLUICE_INGEST_BATCH_DELAY
     events: list[ParsedEvent] = []
     failures: list = []
     broken: ParseFailure | None = None  # the break of a truncated or corrupt compressed stream
@@ -319,7 +287,7 @@ def _store(
 def _attempt_failed(source: Source, ledger: ObjectLedger, exc: ObjectError) -> Outcome:
     record_stage_error(source.pk, exc.stage, exc.message)
     ledger.refresh_from_db(fields=["attempts"])
-    final = ledger.attempts >= conf.max_attempts()
+    final = ledger.attempts >= django_settings.SLUICE_INGEST_MAX_ATTEMPTS
     ObjectLedger.objects.filter(pk=ledger.pk).update(
         status=ObjectLedger.Status.FAILED if final else ObjectLedger.Status.PENDING,
         error=exc.message,
@@ -327,7 +295,9 @@ def _attempt_failed(source: Source, ledger: ObjectLedger, exc: ObjectError) -> O
         updated_at=timezone.now(),
     )
     log.warning("source %s: %s (attempt %s)", source.pk, exc.message, ledger.attempts)
-    return Outcome("failed" if final else "retry", error=exc.message)
+    if final:
+        return Outcome("failed", error=exc.message)
+    return Outcome("retry", error=exc.message, retry_after=backoff_seconds(ledger.attempts))
 
 
 def _count_backfill(backfill_id: int | None, outcome: Outcome) -> None:
@@ -368,10 +338,13 @@ def ingest_body(
     heartbeat: Heartbeat | None = None,
     size: int | None = None,
 ) -> Outcome:
-    """Read a body that is not an S3 object (an SQS message, a local file): no ledger row."""
+    """Read a body that is not an S3 object (a message, a push, a local file): no ledger row."""
+    settings = source.settings
     if log_types is None:
-        rule = rule_for_key(prefix_rules(source.config, source.log_types), object_key)
-        log_types = rule.log_types if rule else source.log_types
+        log_types = (
+            source.transport_impl.log_types_for(settings, object_key, source.log_types)
+            or source.log_types
+        )
     if size is None:
         size = len(body) if isinstance(body, bytes | bytearray) else 0
     return _read_into_store(
@@ -379,8 +352,8 @@ def ingest_body(
         body,
         origin=Origin(str(source.pk), object_key, version),
         log_types=log_types,
-        stream_type=stream_type or source.config.get("stream_type") or "auto",
-        envelope=source.config.get("envelope") or None,
+        stream_type=stream_type or settings.stream_type,
+        envelope=settings.envelope,
         heartbeat=heartbeat,
         ledger=None,
         size=size,

@@ -14,7 +14,6 @@ from django.db import transaction
 from events.models import Failure
 from events.store import write_batch
 from ingestion.health import add_hourly, mark_events_arrived
-from ingestion.rules import prefix_rules, rule_for_key
 from logtypes.registry import classifier_for
 from parsers import Origin, ParsedEvent
 from sources.models import Source
@@ -30,7 +29,6 @@ class ReprocessResult:
 
 def reprocess_failures(source: Source) -> ReprocessResult:
     result = ReprocessResult()
-    rules = prefix_rules(source.config, source.log_types)
     last_id = 0
     while True:
         chunk = list(Failure.objects.filter(source=source, pk__gt=last_id).order_by("pk")[:CHUNK])
@@ -39,12 +37,14 @@ def reprocess_failures(source: Source) -> ReprocessResult:
         last_id = chunk[-1].pk
         chunk.sort(key=lambda f: (f.object_key, f.object_version))
         for (key, version), group in groupby(chunk, key=lambda f: (f.object_key, f.object_version)):
-            _reprocess_object(source, rules, key, version, list(group), result)
+            _reprocess_object(source, key, version, list(group), result)
 
 
-def _reprocess_object(source, rules, key, version, failures, result: ReprocessResult) -> None:
-    rule = rule_for_key(rules, key)
-    log_types = (failures[0].log_types or None) or (rule.log_types if rule else source.log_types)
+def _reprocess_object(source, key, version, failures, result: ReprocessResult) -> None:
+    log_types = (failures[0].log_types or None) or (
+        source.transport_impl.log_types_for(source.settings, key, source.log_types)
+        or source.log_types
+    )
     classifier = classifier_for(tuple(log_types))
     origin = Origin(str(source.pk), key, version)
     parsed: list[ParsedEvent] = []

@@ -17,7 +17,6 @@ from django.views.decorators.http import require_POST
 from events.models import Failure
 from ingestion import health, tasks
 from ingestion.models import BackfillRun, HourlyStats, ObjectLedger, StageError
-from ingestion.readers import discovery
 from sources.models import Source
 from sources.permissions import can_manage_sources
 
@@ -35,7 +34,7 @@ def panel_context(source: Source, user: Any) -> dict[str, Any]:
     errors = {e.stage: e for e in StageError.objects.filter(source=source)}
     return {
         "source": source,
-        "discovery": discovery(source),
+        "transport": source.transport_impl,
         "can_manage": can_manage_sources(user),
         "stages": [
             (value, label, errors.get(value), _is_warning(errors.get(value)))
@@ -114,8 +113,8 @@ def start_backfill(request: HttpRequest, pk: int) -> HttpResponse:
     except ValueError:
         messages.error(request, "Backfill needs a start date (YYYY-MM-DD).")
         return _back_to_panel(request, source)
-    if source.transport != Source.Transport.S3:
-        messages.error(request, "Backfill lists an S3 bucket; this source reads an SQS queue.")
+    if not source.transport_impl.backfill:
+        messages.error(request, f"{source.transport_impl.label} sources cannot backfill.")
         return _back_to_panel(request, source)
     run = BackfillRun.objects.create(source=source, since=since, created_by=request.user)
     tasks.run_backfill.delay(run.pk)

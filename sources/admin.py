@@ -55,10 +55,11 @@ class SourceAdminForm(forms.ModelForm):
                 prefix = "" if target == "name" else f"{field}: "
                 self.add_error(target, [prefix + m for m in messages])
             return cleaned
-        if transport == "sqs" and not form.cleaned_data.get("queue_url"):
-            self.add_error("config", "queue_url: the admin cannot create queues; use the wizard.")
+        refusal = tr.admin_refusal(form)
+        if refusal:
+            self.add_error("config", refusal)
             return cleaned
-        cleaned["config"] = {**config, **tr.config_from(form)}
+        cleaned["config"] = {**tr.public_config(config), **tr.config_from(form)}
         cleaned["log_types"] = tr.log_types_from(form)
         return cleaned
 
@@ -125,10 +126,12 @@ class SourceAdmin(SourceAdminPermissions, admin.ModelAdmin):
     def log_types_list(self, source):
         return ", ".join(source.log_types)
 
-    @admin.display(description="Bucket / queue")
+    @admin.display(description="Reads from")
     def location(self, source):
-        config = source.config or {}
-        return config.get("bucket") or config.get("queue_url") or "—"
+        try:
+            return source.transport_impl.location(source.settings) or "—"
+        except (KeyError, transports.SettingsError):
+            return "—"
 
     @admin.display(description="Backlog")
     def backlog_view(self, source):

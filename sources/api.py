@@ -25,21 +25,25 @@ from sources.models import (
     VerificationRun,
 )
 from sources.permissions import can_manage_sources
-from sources.transports.sqs import QueueCreationError
+from sources.transports.base import PrepareFailed
 
 router = Router(tags=["sources"])
 
 
+TransportKey = Literal[tuple(transports.REGISTRY)]  # type: ignore[valid-type]
+
+
 class SourceIn(Schema):
     name: str
-    transport: Literal["s3", "sqs"]
+    transport: TransportKey
     log_types: list[str] = Field(
         default_factory=list,
         description="S3: used for a single whole-bucket prefix when config.prefixes is absent.",
     )
     config: dict[str, Any] = Field(
         description="Transport settings, as in Source.config. SQS: give queue_name instead of "
-        "queue_url to have the console create the queue."
+        "queue_url to have the console create the queue. HTTP: auth (bearer or hmac) and secret "
+        "(omit it to have one generated, returned once as `secret`)."
     )
     alarm_minutes: int | None = Field(
         DEFAULT_ALARM_MINUTES,
@@ -92,7 +96,12 @@ class SourceOut(Schema):
     name: str
     transport: str
     log_types: list[str]
-    config: dict[str, Any]
+    config: dict[str, Any] = Field(description="Transport settings (secrets are never returned).")
+    ingest_url: str | None = Field(
+        None,
+        description="Push transports (HTTP): the URL clients POST their events to; null for the "
+        "transports that fetch their data.",
+    )
     paused: bool
     health: str = Field(description="healthy, unhealthy, paused or waiting (for data).")
     health_reason: str = Field(
@@ -116,6 +125,26 @@ class SourceOut(Schema):
             "oldest_age_seconds": round(oldest.total_seconds(), 1) if oldest else None,
             "receive_lag_seconds": backlog.receive_lag,
         }
+
+    @staticmethod
+    def resolve_config(source: Source) -> dict[str, Any]:
+        return source.transport_impl.public_config(source.config)
+
+    @staticmethod
+    def resolve_ingest_url(source: Source, context) -> str | None:
+        return services.ingest_url(source, context["request"] if context else None)
+
+
+class SourceCreatedOut(SourceOut):
+    secret: str | None = Field(
+        None,
+        description="The source's secret (HTTP: the bearer token or HMAC key), returned only "
+        "here, once: it is stored encrypted and never returned again.",
+    )
+
+    @staticmethod
+    def resolve_secret(source: Source) -> str | None:
+        return source.transport_impl.reveal(source.settings)
 
 
 class CheckOut(Schema):
@@ -169,9 +198,9 @@ def validated_settings(
     clean = tr.config_from(form)
     try:
         clean = tr.prepare(form, clean)
-    except QueueCreationError as exc:
+    except PrepareFailed as exc:
         raise ValidationError(
-            [{"loc": ["body", "config", "queue_name"], "msg": str(exc), "type": "value_error"}]
+            [{"loc": ["body", "config", exc.field], "msg": exc.message, "type": "value_error"}]
         ) from exc
     return clean, tr.log_types_from(form)
 
@@ -190,7 +219,7 @@ def list_sources(
     return sources
 
 
-@router.post("", response={201: SourceOut}, summary="Create a source")
+@router.post("", response={201: SourceCreatedOut}, summary="Create a source")
 def create_source(request: HttpRequest, payload: SourceIn):
     require_admin(request)
     config, log_types = validated_settings(

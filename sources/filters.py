@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Q
 
 from sources.forms import log_type_choices
-from sources.models import Source
+from sources.models import Source, transport_choices
 
 
 class SourceFilter(django_filters.FilterSet):
@@ -12,7 +12,7 @@ class SourceFilter(django_filters.FilterSet):
     log_type = django_filters.ChoiceFilter(
         choices=log_type_choices, method="filter_log_type", label="Log type", empty_label="Any"
     )
-    transport = django_filters.ChoiceFilter(choices=Source.Transport.choices, empty_label="Any")
+    transport = django_filters.ChoiceFilter(choices=transport_choices, empty_label="Any")
     health = django_filters.ChoiceFilter(choices=Source.Health.choices, empty_label="Any")
 
     class Meta:

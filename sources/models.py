@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import redis
 from django.conf import settings
@@ -18,6 +19,10 @@ from django.utils import timezone
 
 from ingestion import runtime
 
+if TYPE_CHECKING:
+    from sources.transports import Settings
+    from sources.transports import Transport as TransportImpl
+
 ALARM_MIN_MINUTES = 15
 ALARM_MAX_MINUTES = 30 * 24 * 60
 DEFAULT_ALARM_MINUTES = 60  # new sources: no data for an hour is worth an alarm
@@ -26,11 +31,14 @@ HEALTH_CHECK_OVERDUE = timedelta(minutes=2)  # beat checks every 30 s
 VERIFICATION_TASK = "sources.run_verification"
 
 
-class Source(models.Model):
-    class Transport(models.TextChoices):
-        S3 = "s3", "AWS S3 Bucket"
-        SQS = "sqs", "Amazon SQS"
+def transport_choices() -> list[tuple[str, str]]:
+    """The registered transports (sources/transports): a callable, so the registry is the list."""
+    from sources.transports import choices
 
+    return choices()
+
+
+class Source(models.Model):
     class Health(models.TextChoices):
         HEALTHY = "healthy", "Healthy"
         UNHEALTHY = "unhealthy", "Unhealthy"
@@ -38,7 +46,7 @@ class Source(models.Model):
         WAITING = "waiting", "Waiting for data"
 
     name = models.CharField(max_length=100, unique=True)
-    transport = models.CharField(max_length=8, choices=Transport.choices)
+    transport = models.CharField(max_length=8, choices=transport_choices)
     log_types = models.JSONField(
         default=list, help_text="Names of the log types this source carries."
     )
@@ -82,6 +90,22 @@ class Source(models.Model):
         return reverse("sources:detail", args=[self.pk])
 
     @property
+    def transport_impl(self) -> TransportImpl:
+        """This source's transport (sources/transports)."""
+        from sources.transports import get
+
+        return get(self.transport)
+
+    @property
+    def settings(self) -> Settings:
+        """The transport's typed settings, made from `config` (once per config)."""
+        cached = self.__dict__.get("_settings")
+        if cached is None or cached[0] is not self.config or cached[1] != self.transport:
+            cached = (self.config, self.transport, self.transport_impl.settings(self.config))
+            self.__dict__["_settings"] = cached
+        return cached[2]
+
+    @property
     def latest_verification(self) -> VerificationRun | None:
         return self.verifications.order_by("-created_at", "-id").first()
 
@@ -114,7 +138,7 @@ class VerificationRun(models.Model):
     source = models.ForeignKey(
         Source, null=True, blank=True, on_delete=models.CASCADE, related_name="verifications"
     )
-    transport = models.CharField(max_length=8, choices=Source.Transport.choices)
+    transport = models.CharField(max_length=8, choices=transport_choices)
     config = models.JSONField(default=dict, help_text="The settings checked (a copy).")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     checks = models.JSONField(

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.http import HttpRequest
+from django.urls import reverse
 
 from audit import trail
 from audit.models import AuditEntry
@@ -124,3 +126,12 @@ def start_verification(
             record(source, Action.VERIFIED, user, {}, via)
     transaction.on_commit(lambda: run_verification.delay(run.pk))
     return run
+
+
+def ingest_url(source: Source, request: HttpRequest | None = None) -> str | None:
+    """Where a push transport's clients send data (the generic endpoint of ingestion); None for
+    transports that fetch their data themselves."""
+    if source.pk is None or not source.transport_impl.accepts_push:
+        return None
+    path = reverse("api:push", kwargs={"source_id": source.pk})
+    return request.build_absolute_uri(path) if request is not None else path

@@ -18,7 +18,11 @@ def run_verification(run_id: int) -> str:
     run.started_at = timezone.now()
     run.save(update_fields=["status", "checks", "started_at"])
     transport = transports.get(run.transport)
-    for result in transport.verify(run.config):
+    try:
+        results = transport.verify(transport.settings(run.config))
+    except transports.SettingsError as exc:
+        results = iter([transports.CheckResult("Settings", False, f"Not valid: {exc}")])
+    for result in results:
         run.checks.append(result.as_dict())
         run.save(update_fields=["checks"])
     failed = any(check["ok"] is False for check in run.checks)

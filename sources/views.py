@@ -23,7 +23,7 @@ from sources.filters import SourceFilter
 from sources.forms import AlarmForm
 from sources.models import DEFAULT_ALARM_MINUTES, Source, VerificationRun
 from sources.permissions import can_manage_sources, source_admin_required
-from sources.transports.sqs import QueueCreationError
+from sources.transports.base import PrepareFailed, SettingsError
 
 WIZARD_STEPS = ["Log type", "Configure", "Permissions", "Verify", "Finish"]
 
@@ -37,6 +37,37 @@ def _transport_or_404(key: str) -> transports.Transport:
         return transports.get(key)
     except KeyError:
         raise Http404(f"Unknown transport {key!r}.") from None
+
+
+def _options(log_type) -> list[transports.Transport]:
+    """The transports offered for a log type: those it lists, then those for every log type."""
+    listed = [transports.get(key) for key in log_type.transports if key in transports.REGISTRY]
+    return listed + [
+        t for t in transports.REGISTRY.values() if t.for_every_log_type and t not in listed
+    ]
+
+
+def _settings_or_none(tr: transports.Transport, config: dict) -> transports.Settings | None:
+    try:
+        return tr.settings(config)
+    except SettingsError:  # a config edited by hand may be partial
+        return None
+
+
+REVEAL = "sources_reveal"  # sources whose new secret their page shows once
+
+
+def _reveal_once(request: HttpRequest, source: Source) -> None:
+    request.session[REVEAL] = [*request.session.get(REVEAL, []), source.pk][-10:]
+
+
+def _revealed(request: HttpRequest, source: Source) -> str | None:
+    pending = request.session.get(REVEAL, [])
+    if source.pk not in pending:
+        return None
+    request.session[REVEAL] = [pk for pk in pending if pk != source.pk]
+    settings = _settings_or_none(source.transport_impl, source.config)
+    return source.transport_impl.reveal(settings) if settings else None
 
 
 def _log_type_or_404(name: str):
@@ -100,7 +131,7 @@ def new_pick(request: HttpRequest) -> HttpResponse:
 @source_admin_required
 def new_overview(request: HttpRequest, log_type: str) -> HttpResponse:
     lt = _log_type_or_404(log_type)
-    options = [transports.get(key) for key in lt.transports if key in transports.REGISTRY]
+    options = _options(lt)
     return render(request, "sources/new_overview.html", _wizard(1, log_type=lt, options=options))
 
 
@@ -112,15 +143,16 @@ def new_configure(request: HttpRequest, log_type: str, transport: str) -> HttpRe
     tr = _transport_or_404(transport)
     draft_id = request.GET.get("draft") or request.POST.get("draft") or ""
     if request.method == "POST":
-        form = tr.bind_form(_with_added_prefix(request))
-        if "add_prefix" in request.POST:
+        data, submitted = tr.form_class.rebound(request.POST)
+        form = tr.bind_form(data)
+        if not submitted:
             form.without_errors()
         elif form.is_valid():
             config = tr.config_from(form)
             try:
                 config = tr.prepare(form, config)
-            except QueueCreationError as exc:
-                form.add_error("queue_name", str(exc))
+            except PrepareFailed as exc:
+                form.add_error(exc.field, exc.message)
             else:
                 # A changed draft drops its verification run: that run checked other settings.
                 draft = {
@@ -146,21 +178,13 @@ def new_configure(request: HttpRequest, log_type: str, transport: str) -> HttpRe
         transport=tr,
         form=form,
         draft_id=draft_id,
-        other_transports=[transports.get(k) for k in lt.transports if k in transports.REGISTRY],
+        other_transports=_options(lt),
         validate_url=reverse("sources:validate_field", args=[tr.key]),
         action=request.path,
     )
     if request.htmx and request.htmx.target == "transport-form":
         return render(request, "sources/new_configure.html#transport_form", context)
     return render(request, "sources/new_configure.html", context)
-
-
-def _with_added_prefix(request: HttpRequest):
-    """The 'Add prefix' button re-renders the form with one more prefix row (no JS needed)."""
-    data = request.POST.copy()
-    if "add_prefix" in data and "prefixes-TOTAL_FORMS" in data:
-        data["prefixes-TOTAL_FORMS"] = str(int(data["prefixes-TOTAL_FORMS"] or 0) + 1)
-    return data
 
 
 @require_POST
@@ -175,7 +199,7 @@ def validate_field(request: HttpRequest, transport: str) -> HttpResponse:
     form.is_valid()
     wanted = request.POST.get("_field", "")
     candidates = list(form)
-    for sub in getattr(form, "prefixes", None) or []:
+    for sub in form.nested_forms:
         candidates += list(sub)
     for bound in candidates:
         if bound.html_name == wanted:
@@ -193,15 +217,15 @@ def validate_field(request: HttpRequest, transport: str) -> HttpResponse:
 def draft_permissions(request: HttpRequest, draft: str) -> HttpResponse:
     data = get_draft(request, draft)
     tr = transports.get(data["transport"])
+    cloudformation, terraform = _templates(tr, data["name"], data["config"])
     context = _wizard(
         3,
         draft_id=draft,
         draft=data,
         transport=tr,
         log_type=_log_type_or_404(data["log_type"]),
-        resource=tr.resource(data["config"]),
-        cloudformation=tr.cloudformation(data["name"], data["config"]),
-        terraform=tr.terraform(data["name"], data["config"]),
+        cloudformation=cloudformation,
+        terraform=terraform,
         download_base=reverse("sources:draft_permissions", args=[draft]),
     )
     return render(request, "sources/new_permissions.html", context)
@@ -217,10 +241,9 @@ def _template_download(name: str, transport_key: str, config: dict, filename: st
     if filename not in TEMPLATE_FILES:
         raise Http404("Unknown template.")
     kind, content_type = TEMPLATE_FILES[filename]
-    try:
-        text = getattr(transports.get(transport_key), kind)(name, config)
-    except (KeyError, TypeError, ValidationError):
-        raise Http404("This source's settings are incomplete: no template.") from None
+    text = _templates(transports.get(transport_key), name, config)[kind == "terraform"]
+    if not text:
+        raise Http404("This source's settings are incomplete, or need no template.")
     response = HttpResponse(text, content_type=f"{content_type}; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="sluice-{slugify(name)}-{filename}"'
     return response
@@ -247,14 +270,15 @@ def draft_verify(request: HttpRequest, draft: str) -> HttpResponse:
         return redirect("sources:draft_verify", draft=draft)
     run = VerificationRun.objects.filter(pk=data.get("run_id"), source=None).first()
     tr = transports.get(data["transport"])
+    settings = _settings_or_none(tr, data["config"])
     context = _wizard(
         4,
         draft_id=draft,
         draft=data,
         run=run,
         transport=tr,
-        resource=tr.resource(data["config"]),
-        check_names=[name for name, _check in tr.checks(data["config"])],
+        resource=tr.resource(settings) if settings else "",
+        check_names=[name for name, _check in tr.checks(settings)] if settings else [],
         log_type=_log_type_or_404(data["log_type"]),
     )
     return render(request, "sources/new_verify.html", context)
@@ -304,16 +328,19 @@ def draft_finish(request: HttpRequest, draft: str) -> HttpResponse:
                 verification=run,
             )
         drop_draft(request, draft)
+        _reveal_once(request, source)
         messages.success(request, f"Source {source.name} is set up.")
         return redirect(source)
+    tr = transports.get(data["transport"])
+    settings = _settings_or_none(tr, data["config"])
     context = _wizard(
         5,
         draft_id=draft,
         draft=data,
         run=run,
         form=form,
-        transport=transports.get(data["transport"]),
-        details=transports.get(data["transport"]).describe(data["config"]),
+        transport=tr,
+        details=tr.describe(settings) if settings else [],
         log_type=_log_type_or_404(data["log_type"]),
     )
     return render(request, "sources/new_finish.html", context)
@@ -331,7 +358,7 @@ def _source_context(request: HttpRequest, source: Source, tab: str, **extra: Any
             ("history", "History", reverse("sources:history", args=[source.pk])),
         ],
         "can_manage": can_manage_sources(request.user),
-        "transport": transports.get(source.transport),
+        "transport": source.transport_impl,
         "backlog": Backlog.from_json(source.backlog),
         **extra,
     }
@@ -348,12 +375,15 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
     from sources.charts import overview_charts
 
     source = get_object_or_404(Source, pk=pk)
-    try:
-        details = transports.get(source.transport).describe(source.config)
-    except (KeyError, TypeError):  # a config edited by hand may be partial
-        details = []
+    settings = _settings_or_none(source.transport_impl, source.config)
     context = _source_context(
-        request, source, "overview", charts=overview_charts(source), details=details
+        request,
+        source,
+        "overview",
+        charts=overview_charts(source),
+        details=source.transport_impl.describe(settings) if settings else [],
+        ingest_url=services.ingest_url(source, request),
+        secret=_revealed(request, source),
     )
     return _render_tab(request, context, "sources/source_overview.html")
 
@@ -376,22 +406,24 @@ def source_history(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def source_settings(request: HttpRequest, pk: int) -> HttpResponse:
     source = get_object_or_404(Source, pk=pk)
-    tr = transports.get(source.transport)
+    tr = source.transport_impl
     editable = can_manage_sources(request.user)
     if request.method == "POST":
         if not editable:
             raise PermissionDenied("Only source admins can change log sources.")
-        form = tr.bind_form(_with_added_prefix(request), instance=source)
+        data, submitted = tr.form_class.rebound(request.POST)
+        form = tr.bind_form(data, instance=source)
         alarm = AlarmForm(request.POST, prefix="alarm")
-        if "add_prefix" in request.POST:
+        if not submitted:
             form.without_errors()
         elif form.is_valid() & alarm.is_valid():
             config = tr.config_from(form)
             try:
                 config = tr.prepare(form, config)
-            except QueueCreationError as exc:
-                form.add_error("queue_name", str(exc))
+            except PrepareFailed as exc:
+                form.add_error(exc.field, exc.message)
             else:
+                reveal = tr.secret_changed(source.config, config)
                 services.update_source(
                     source,
                     request.user,
@@ -401,17 +433,21 @@ def source_settings(request: HttpRequest, pk: int) -> HttpResponse:
                     alarm_minutes=alarm.cleaned_data["minutes"],
                 )
                 messages.success(request, "Settings saved. Run Verify again to check them.")
+                if reveal:  # its page shows the new secret once
+                    _reveal_once(request, source)
+                    return redirect(source)
                 return redirect("sources:settings", pk=source.pk)
     else:
         form = tr.bind_form(
             config=source.config, name=source.name, log_types=source.log_types, instance=source
         )
         alarm = AlarmForm(prefix="alarm", initial=AlarmForm.initial_for(source.alarm_minutes))
-    cloudformation, terraform = _templates_for(source)
+    cloudformation, terraform = _templates(tr, source.name, source.config)
     context = _source_context(
         request,
         source,
         "settings",
+        public_config=tr.public_config(source.config),
         form=form,
         alarm_form=alarm,
         editable=editable,
@@ -422,14 +458,15 @@ def source_settings(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_tab(request, context, "sources/source_settings.html")
 
 
-def _templates_for(source: Source) -> tuple[str, str]:
-    """(CloudFormation, Terraform) of a saved source; empty when its config is incomplete."""
-    tr = transports.get(source.transport)
+def _templates(tr: transports.Transport, name: str, config: dict) -> tuple[str, str]:
+    """(CloudFormation, Terraform); empty when the transport has none or the config is partial
+    (e.g. edited by hand)."""
+    settings = _settings_or_none(tr, config)
+    if not tr.has_templates or settings is None:
+        return "", ""
     try:
-        return tr.cloudformation(source.name, source.config), tr.terraform(
-            source.name, source.config
-        )
-    except (KeyError, TypeError, ValidationError):  # a config edited by hand may be partial
+        return tr.cloudformation(name, settings), tr.terraform(name, settings)
+    except (SettingsError, ValidationError):
         return "", ""
 
 

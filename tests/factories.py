@@ -24,7 +24,7 @@ class SourceFactory(factory.django.DjangoModelFactory):
         model = Source
 
     name = factory.Sequence(lambda n: f"teleport-{n}")
-    transport = Source.Transport.S3
+    transport = "s3"
     log_types = factory.LazyFunction(lambda: ["Gravitational.TeleportAudit"])
     config = factory.LazyFunction(
         lambda: {"account_id": "123456789012", "bucket": "teleport-audit", "region": "us-east-1"}

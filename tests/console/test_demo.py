@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 
 from devtools.generate import OBJECT_KEY_RE
+from ingestion.management.commands.demo_feed import BUCKET, EVENTS_QUEUE, NOTIFICATION_QUEUE
 from sources import aws
-from sources.management.commands.demo_feed import BUCKET, EVENTS_QUEUE, NOTIFICATION_QUEUE
 
 pytestmark = pytest.mark.django_db
 

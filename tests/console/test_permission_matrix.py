@@ -33,6 +33,7 @@ from audit.models import ApiToken
 from audit.trail import record
 from events.models import SavedSearch
 from ingestion.models import BackfillRun, ObjectLedger
+from sources import crypto
 from sources.drafts import SESSION_KEY as DRAFTS
 from sources.models import Source, VerificationRun
 from sources.permissions import SOURCE_ADMINS_GROUP
@@ -59,6 +60,7 @@ class World:
     raw_token: str
     ledger: ObjectLedger
     backfill: BackfillRun
+    http: Source  # a push source
 
 
 def make_world(user) -> World:
@@ -82,6 +84,10 @@ def make_world(user) -> World:
         raw_token=raw,
         ledger=ObjectLedger.objects.create(source=source, bucket="b", key="k.json.gz"),
         backfill=BackfillRun.objects.create(source=source, since=datetime(2026, 11, 1, tzinfo=UTC)),
+        http=SourceFactory(
+            transport="http",
+            config={"auth": "bearer", "secret_encrypted": crypto.encrypt("matrix-secret-0123")},
+        ),
     )
 
 
@@ -229,6 +235,11 @@ EXPECTATIONS: dict[str, Expect | list[Expect]] = {
         kwargs=lambda w: {"source_id": w.source.pk, "run_id": w.run.pk}
     ),
     "api:list_events": api_read(),
+    # the push endpoint of HTTP sources: the source's secret is the only credential (an API
+    # token, a session or a role is not), so every role without it gets 401
+    "api:push": Expect(
+        401, 401, 401, 401, method="post", kwargs=lambda w: {"source_id": w.http.pk}
+    ),
     "api:events_histogram": api_read(),
     # admin site views that are not a registered model's
     "admin:index": Expect(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200),

@@ -15,7 +15,6 @@ from events.models import Event, Failure
 from ingestion.models import HourlyStats, ObjectLedger
 from ingestion.tasks import poll_source
 from parsers import Origin, ParsedEvent, default_registry, parse_stream
-from sources.models import Source
 from tests.conftest import wait_until
 from tests.factories import SourceFactory
 from tests.ingestion.conftest import BUCKET, good_lines, gz, queue_is_empty
@@ -292,7 +291,7 @@ def test_truncated_compressed_objects_keep_every_decodable_line(workers, hostile
 def test_empty_sqs_messages_are_counted_and_deleted(workers, sqs):
     queue_url = sqs.create_queue(QueueName="hostile-events")["QueueUrl"]
     source = SourceFactory(
-        transport=Source.Transport.SQS,
+        transport="sqs",
         config={"queue_url": queue_url, "region": "us-east-1", "stream_type": "auto"},
     )
     workers.start()

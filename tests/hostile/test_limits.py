@@ -9,7 +9,6 @@ import pytest
 from devtools.hostile import COUNTS, MB, corpus, gzip_bomb, hostile_lines
 from events.models import Failure
 from events.store import write_batch
-from ingestion.notifications import unwrap_sns
 from parsers import (
     Classifier,
     FailureKind,
@@ -21,6 +20,7 @@ from parsers import (
 )
 from parsers.parser import MAX_NESTING
 from parsers.streams import split
+from sources.transports.aws import unwrap_sns
 
 TELEPORT = default_registry().get("Gravitational.TeleportAudit").parser
 EVENT = b'{"event":"user.login","code":"T1000I","time":"2026-11-27T10:00:00Z","user":"alice"'

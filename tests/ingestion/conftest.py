@@ -11,7 +11,6 @@ from django.conf import settings
 
 from devtools.generate import generate_lines
 from sources import aws as aws_module
-from sources.models import Source
 from tests.conftest import ROOT, worker_env
 from tests.factories import SourceFactory
 from tests.layout import Layout
@@ -37,9 +36,11 @@ def gz(lines: list[bytes]) -> bytes:
 
 
 @pytest.fixture
-def ingest_env(monkeypatch):
+def ingest_env(monkeypatch, settings):
+    """The short knobs for worker subprocesses (their environment) and for this process."""
     for name, value in WORKER_ENV.items():
         monkeypatch.setenv(name, value)
+        setattr(settings, name, int(value))
     return WORKER_ENV
 
 
@@ -98,7 +99,7 @@ def sqs_source(db, sqs):
     """A source reading raw events from its own queue: (source, sqs client, queue url)."""
     queue_url = sqs.create_queue(QueueName="teleport-events")["QueueUrl"]
     source = SourceFactory(
-        transport=Source.Transport.SQS,
+        transport="sqs",
         config={"queue_url": queue_url, "region": "us-east-1", "stream_type": "auto"},
     )
     return source, sqs, queue_url

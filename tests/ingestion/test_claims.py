@@ -5,7 +5,7 @@ import threading
 import time
 
 from ingestion import locks
-from ingestion.tasks import list_source, poll_queues, poll_source
+from ingestion.tasks import poll_source, start_passes
 from tests.factories import SourceFactory
 
 
@@ -26,27 +26,27 @@ def test_a_pass_that_finds_its_source_locked_leaves_no_claim_behind(sqs_source):
         assert poll_source(source.pk) == 0
 
         assert not client.exists(claim_key(f"poll:{source.pk}"))
-        poll_queues.apply()  # the next beat tick queues another pass
+        start_passes.apply()  # the next beat tick queues another pass
         assert client.exists(claim_key(f"poll:{source.pk}"))
 
 
 def test_a_lister_that_finds_its_source_locked_leaves_no_claim_behind(db):
     source = SourceFactory(config={"bucket": "b", "discovery": "listing"})
     client = locks.connection()
-    client.delete(claim_key(f"list:{source.pk}"))
-    with locks.held(f"list:{source.pk}", timeout=30) as dead_lister:
+    client.delete(claim_key(f"poll:{source.pk}"))
+    with locks.held(f"poll:{source.pk}", timeout=30) as dead_lister:
         assert dead_lister
-        assert locks.claim(f"list:{source.pk}", seconds=60)
+        assert locks.claim(f"poll:{source.pk}", seconds=60)
 
-        assert list_source(source.pk) == 0
+        assert poll_source(source.pk) == 0
 
-        assert not client.exists(claim_key(f"list:{source.pk}"))
+        assert not client.exists(claim_key(f"poll:{source.pk}"))
 
 
-def test_a_running_receiver_claims_its_source_no_longer_than_its_lock(sqs_source, monkeypatch):
+def test_a_running_receiver_claims_its_source_no_longer_than_its_lock(sqs_source, settings):
     source, _, _ = sqs_source
-    monkeypatch.setenv("SLUICE_SQS_WAIT_SECONDS", "1")
-    monkeypatch.setenv("SLUICE_SQS_POLL_SECONDS", "4")  # a pass of several long polls
+    settings.SLUICE_SQS_WAIT_SECONDS = 1
+    settings.SLUICE_SQS_POLL_SECONDS = 4  # a pass of several long polls
     key = claim_key(f"poll:{source.pk}")
     client = locks.connection()
     client.delete(key, f"sluice:lock:poll:{source.pk}")

@@ -10,8 +10,8 @@ from django.conf import settings
 from events.models import Event
 from ingestion import runtime
 from ingestion.models import ObjectLedger
-from ingestion.notifications import ObjectRef
 from ingestion.tasks import ingest_object_task
+from sources.transports.base import ObjectRef
 from tests.conftest import ROOT, wait_until
 
 from .conftest import BUCKET, good_lines, gz

@@ -238,7 +238,7 @@ def test_an_aws_error_becomes_the_reason_and_the_other_sources_are_still_checked
     source, _sqs, queue_url = sqs_source
     worker_registry.announce_layout()
     missing = SourceFactory(
-        transport=Source.Transport.SQS,
+        transport="sqs",
         config={"queue_url": queue_url.replace("teleport-events", "no-such-queue")},
     )
 
@@ -295,12 +295,12 @@ def test_in_the_real_layout_beat_checks_health_and_notices_a_dead_ingest_worker(
 
 def test_one_lister_per_source_at_a_time(db, settings):
     from ingestion import locks
-    from ingestion.tasks import list_source
+    from ingestion.tasks import poll_source
 
     source = SourceFactory(config={"bucket": "b", "discovery": "listing"})
 
-    with locks.held(f"list:{source.pk}", timeout=30) as mine:
+    with locks.held(f"poll:{source.pk}", timeout=30) as mine:
         assert mine
-        assert list_source(source.pk) == 0  # another lister holds the lock: nothing listed
-        with locks.held(f"list:{source.pk}", timeout=30) as again:
+        assert poll_source(source.pk) == 0  # another lister holds the lock: nothing listed
+        with locks.held(f"poll:{source.pk}", timeout=30) as again:
             assert not again

@@ -17,6 +17,7 @@ from ingestion.health import (
     is_parse_warning,
     queues_sentence,
 )
+from sources.transports.base import Activity
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
@@ -33,7 +34,7 @@ def healthy_queue_source(**changes) -> SourceFacts:
         changed_at=ago(days=1),
         last_event_at=ago(minutes=1),
         alarm_minutes=60,
-        discovery="sqs",
+        activity=Activity(receiving="Receiving from the queue", reading="Reading messages"),
         receive_period=timedelta(seconds=30),
         backlog=Backlog(queue=True, visible=2, in_flight=1, last_receive_at=ago(seconds=5)),
     )
@@ -43,8 +44,9 @@ def healthy_queue_source(**changes) -> SourceFacts:
 def healthy_listing_source(**changes) -> SourceFacts:
     """An S3 source listing its bucket every 5 minutes, listed 2 minutes ago."""
     facts = healthy_queue_source(
-        discovery="listing",
+        activity=Activity(receiving="Listing the bucket"),
         receive_period=timedelta(minutes=5),
+        lists=True,
         backlog=Backlog(last_receive_at=ago(minutes=2)),
     )
     return replace(facts, **changes)

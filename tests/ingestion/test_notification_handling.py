@@ -6,8 +6,8 @@ import pytest
 
 from events.models import Event
 from ingestion.models import ObjectLedger, StageError
-from ingestion.readers import s3_notifications
-from ingestion.readers.sqs_common import receive_batch
+from ingestion.tasks import celery_work
+from sources.transports.aws import receive_batch
 
 from .conftest import BUCKET, good_lines, gz, queue_is_empty
 
@@ -15,9 +15,16 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def fast_retries(monkeypatch):
-    monkeypatch.setenv("SLUICE_INGEST_RETRY_BASE_SECONDS", "0")
-    monkeypatch.setenv("SLUICE_INGEST_MAX_ATTEMPTS", "2")
+def fast_retries(settings):
+    settings.SLUICE_INGEST_RETRY_BASE_SECONDS = 0
+    settings.SLUICE_INGEST_MAX_ATTEMPTS = 2
+
+
+def handle_message(source, queue_url, message) -> str:
+    """What the ingest worker does with one notification: deleted, postponed or poison."""
+    unit = {"queue_url": queue_url, "message": message}
+    result = source.transport_impl.handle(source, source.settings, unit, celery_work(source))
+    return result["verdict"]
 
 
 def next_message(sqs, queue_url):
@@ -36,10 +43,10 @@ def test_a_stored_object_deletes_its_message_and_a_repeat_is_skipped(s3_source, 
     s3.put_object(Bucket=BUCKET, Key="teleport/a.json.gz", Body=gz(good_lines(25, 4)))
     message = next_message(sqs, queue_url)
 
-    assert s3_notifications.handle_message(s3_source, queue_url, message) == "deleted"
+    assert handle_message(s3_source, queue_url, message) == "deleted"
     sqs.send_message(QueueUrl=queue_url, MessageBody=message["body"])
     again = next_message(sqs, queue_url)
-    assert s3_notifications.handle_message(s3_source, queue_url, again) == "deleted"
+    assert handle_message(s3_source, queue_url, again) == "deleted"
 
     assert Event.objects.count() == 25
     assert ObjectLedger.objects.get().attempts == 1
@@ -55,8 +62,8 @@ def test_a_missing_object_is_retried_then_marked_failed(s3_source, sqs, fast_ret
     }
     sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps({"Records": [record]}))
 
-    first = s3_notifications.handle_message(s3_source, queue_url, next_message(sqs, queue_url))
-    second = s3_notifications.handle_message(s3_source, queue_url, next_message(sqs, queue_url))
+    first = handle_message(s3_source, queue_url, next_message(sqs, queue_url))
+    second = handle_message(s3_source, queue_url, next_message(sqs, queue_url))
 
     assert (first, second) == ("postponed", "deleted")
     row = ObjectLedger.objects.get()
@@ -76,8 +83,8 @@ def test_an_object_the_store_keeps_refusing_is_retried_then_marked_failed(
     drop_test_event(sqs, queue_url)
     s3.put_object(Bucket=BUCKET, Key="teleport/b.json.gz", Body=gz(good_lines(5, 4)))
 
-    first = s3_notifications.handle_message(s3_source, queue_url, next_message(sqs, queue_url))
-    second = s3_notifications.handle_message(s3_source, queue_url, next_message(sqs, queue_url))
+    first = handle_message(s3_source, queue_url, next_message(sqs, queue_url))
+    second = handle_message(s3_source, queue_url, next_message(sqs, queue_url))
 
     assert (first, second) == ("postponed", "deleted")
     row = ObjectLedger.objects.get()
@@ -92,7 +99,7 @@ def test_a_message_that_is_no_notification_is_left_for_the_redrive_policy(s3_sou
     drop_test_event(sqs, queue_url)
     sqs.send_message(QueueUrl=queue_url, MessageBody="hello")
 
-    verdict = s3_notifications.handle_message(s3_source, queue_url, next_message(sqs, queue_url))
+    verdict = handle_message(s3_source, queue_url, next_message(sqs, queue_url))
 
     assert verdict == "poison"
     assert not queue_is_empty(sqs, queue_url)  # still there: maxReceiveCount moves it aside

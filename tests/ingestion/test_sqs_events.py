@@ -10,10 +10,9 @@ from django.core.management import call_command
 from devtools.generate import generate_lines
 from events.models import Event, Failure
 from ingestion import locks
-from ingestion.readers import sqs_events
-from ingestion.readers.sqs_common import receive_batch
-from ingestion.tasks import poll_source
+from ingestion.tasks import celery_work, poll_source
 from sources.models import Source
+from sources.transports.aws import receive_batch
 
 from .conftest import queue_is_empty
 
@@ -43,18 +42,20 @@ def test_a_redelivered_message_stores_nothing_twice(sqs_source):
     sqs.send_message(QueueUrl=queue_url, MessageBody=next(iter(generate_lines(1, 12))).decode())
     batch = [m.as_dict() for m in receive_batch(sqs, queue_url, wait=1)]
 
-    sqs_events.handle_messages(source, queue_url, batch)
-    sqs_events.handle_messages(source, queue_url, batch)  # e.g. the worker died before deleting
+    unit = {"queue_url": queue_url, "messages": batch}
+    transport, work = source.transport_impl, celery_work(source)
+    transport.handle(source, source.settings, unit, work)
+    transport.handle(source, source.settings, unit, work)  # the worker died before deleting
 
     assert Event.objects.filter(source=source).count() == 1
 
 
 def test_a_receiver_keeps_a_short_renewed_lock_so_a_killed_one_blocks_its_source_briefly(
-    sqs_source, monkeypatch
+    sqs_source, settings
 ):
     source, _, _ = sqs_source
-    monkeypatch.setenv("SLUICE_SQS_WAIT_SECONDS", "1")
-    monkeypatch.setenv("SLUICE_SQS_POLL_SECONDS", "4")  # a pass of several long polls
+    settings.SLUICE_SQS_WAIT_SECONDS = 1
+    settings.SLUICE_SQS_POLL_SECONDS = 4  # a pass of several long polls
     key = f"sluice:lock:poll:{source.pk}"
     client = locks.connection()
     client.delete(key)

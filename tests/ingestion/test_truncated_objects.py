@@ -17,9 +17,9 @@ from botocore.response import StreamingBody
 from events.models import Event, Failure
 from ingestion import clients
 from ingestion.models import HourlyStats, ObjectLedger, StageError
-from ingestion.notifications import ObjectRef
 from ingestion.process import ingest_object
 from sources import aws as aws_module
+from sources.transports.base import ObjectRef
 
 from .conftest import BUCKET, good_lines
 

@@ -272,3 +272,73 @@ def test_source_admins_group_members_manage_sources_through_the_api(client, sour
     change = AuditEntry.objects.get(object_type="source", object_id=str(response.json()["id"]))
     assert change.actor == source_admin
     assert change.via == "api"
+
+
+# --- HTTP push sources -----------------------------------------------------------------------
+def http_payload(**config) -> dict:
+    return {
+        "name": "teleport-http",
+        "transport": "http",
+        "log_types": [TELEPORT],
+        "config": {"auth": "bearer", **config},
+    }
+
+
+@pytest.mark.django_db
+def test_an_http_source_shows_its_generated_secret_once_and_its_ingest_url(admin_api):
+    created = admin_api.post(API, http_payload(), content_type="application/json")
+
+    assert created.status_code == 201, created.content
+    body = created.json()
+    secret = body["secret"]
+    assert len(secret) >= 40
+    assert body["ingest_url"] == f"http://testserver/api/v1/ingest/{body['id']}"
+    assert body["config"] == {"auth": "bearer", "stream_type": "auto", "envelope": ""}
+    for again in (
+        admin_api.get(f"{API}/{body['id']}"),
+        admin_api.get(API),
+        admin_api.patch(
+            f"{API}/{body['id']}", {"config": {"auth": "hmac"}}, content_type="application/json"
+        ),
+    ):
+        assert again.status_code == 200
+        assert secret not in again.content.decode()
+        assert "secret" not in again.content.decode()  # neither it nor its ciphertext
+    source = Source.objects.get(pk=body["id"])
+    assert source.config["auth"] == "hmac"
+    assert source.transport_impl.reveal(source.settings) == secret  # kept by the change
+    assert secret not in str(source.config)
+    assert secret not in str(list(AuditEntry.objects.values_list("changes", flat=True)))
+
+
+@pytest.mark.django_db
+def test_an_http_source_takes_a_given_secret_and_checks_it(admin_api):
+    given = admin_api.post(
+        API, http_payload(secret="my-own-secret-0123456789"), content_type="application/json"
+    )
+    short = admin_api.post(
+        API,
+        {**http_payload(secret="short", auth="basic"), "name": "other"},
+        content_type="application/json",
+    )
+
+    assert given.json()["secret"] == "my-own-secret-0123456789"
+    assert errors_by_field(short) == {
+        ("body", "config", "secret"): "Ensure this value has at least 16 characters (it has 5).",
+        ("body", "config", "auth"): "Select a valid choice. basic is not one of the available "
+        "choices.",
+    }
+
+
+@pytest.mark.django_db
+def test_other_transports_have_no_ingest_url_and_the_schema_documents_it(admin_api, source):
+    assert admin_api.get(f"{API}/{source.pk}").json()["ingest_url"] is None
+    doc = admin_api.get("/api/openapi.json").json()
+    schemas = doc["components"]["schemas"]
+    assert "ingest_url" in schemas["SourceOut"]["properties"]
+    assert "secret" in schemas["SourceCreatedOut"]["properties"]
+    assert "http" in schemas["SourceIn"]["properties"]["transport"]["enum"]
+    push = doc["paths"]["/api/v1/ingest/{source_id}"]["post"]
+    assert "application/x-ndjson" in push["requestBody"]["content"]
+    assert {"200", "401", "413", "415", "429"} <= set(push["responses"])
+    assert push.get("security") in (None, [])  # the source's secret, not an API token

@@ -12,6 +12,11 @@ QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:sluice-notifications"
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
+def template(key: str, kind: str, name: str, config: dict) -> str:
+    transport = transports.get(key)
+    return getattr(transport, kind)(name, transport.settings(config))
+
+
 def statements(doc: dict) -> dict[str, dict]:
     role = doc["Resources"]["SluiceReaderRole"]["Properties"]
     return {s["Sid"]: s for s in role["Policies"][0]["PolicyDocument"]["Statement"]}
@@ -19,7 +24,7 @@ def statements(doc: dict) -> dict[str, dict]:
 
 def test_s3_cloudformation_is_least_privilege_on_the_bucket_prefixes_key_and_queue():
     config = s3_config(kms_key_arn=KEY, discovery="notifications", queue_url=QUEUE)
-    doc = yaml.safe_load(transports.get("s3").cloudformation("teleport prod", config))
+    doc = yaml.safe_load(template("s3", "cloudformation", "teleport prod", config))
     assert doc["AWSTemplateFormatVersion"] == "2010-09-09"
     role = doc["Resources"]["SluiceReaderRole"]
     assert role["Type"] == "AWS::IAM::Role"
@@ -60,7 +65,7 @@ def test_s3_cloudformation_is_least_privilege_on_the_bucket_prefixes_key_and_que
 
 def test_whole_bucket_listing_without_key_or_queue_grants_no_more():
     config = s3_config(prefixes=[{"prefix": "", "log_types": [], "exclude": []}])
-    doc = yaml.safe_load(transports.get("s3").cloudformation("x", config))
+    doc = yaml.safe_load(template("s3", "cloudformation", "x", config))
     granted = statements(doc)
     assert set(granted) == {"BucketLocation", "ListLogPrefixes", "ReadLogObjects"}
     assert "Condition" not in granted["ListLogPrefixes"]
@@ -79,7 +84,7 @@ def test_s3_terraform_declares_the_role_policy_and_bucket_notification():
             {"prefix": "audit/", "log_types": [], "exclude": []},
         ],
     )
-    hcl = transports.get("s3").terraform("teleport", config)
+    hcl = template("s3", "terraform", "teleport", config)
     blocks = re.findall(
         r'^(resource|variable|output|provider) "([^"]+)"(?: "([^"]+)")? \{', hcl, re.M
     )
@@ -106,8 +111,7 @@ def test_sqs_templates_grant_the_queue_actions_and_the_senders_policy():
         "allowed_principal_arns": ["arn:aws:iam::210987654321:root"],
         "allowed_source_arns": ["arn:aws:sns:us-east-1:210987654321:teleport-events"],
     }
-    transport = transports.get("sqs")
-    doc = yaml.safe_load(transport.cloudformation("teleport-sqs", config))
+    doc = yaml.safe_load(template("sqs", "cloudformation", "teleport-sqs", config))
     granted = statements(doc)
     assert granted["ReceiveLogMessages"]["Resource"] == [QUEUE_ARN]
     senders = doc["Resources"]["SendersQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
@@ -115,7 +119,7 @@ def test_sqs_templates_grant_the_queue_actions_and_the_senders_policy():
     assert senders[1]["Condition"]["ArnLike"]["aws:SourceArn"] == [
         "arn:aws:sns:us-east-1:210987654321:teleport-events"
     ]
-    hcl = transport.terraform("teleport-sqs", config)
+    hcl = template("sqs", "terraform", "teleport-sqs", config)
     assert re.search(r'^resource "aws_sqs_queue_policy" "senders" \{', hcl, re.M)
     assert '"sqs:ChangeMessageVisibility"' in hcl
     assert f'"{QUEUE_ARN}"' in hcl

@@ -5,8 +5,10 @@ from django.core.exceptions import ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sources.forms import AlarmForm, S3SourceForm, SqsSourceForm
+from sources.forms import AlarmForm
 from sources.transports import get
+from sources.transports.s3.forms import S3SourceForm
+from sources.transports.sqs import SqsSourceForm
 from sources.validators import (
     parse_queue_url,
     validate_account_id,

@@ -1,6 +1,9 @@
 """`manage.py ingest SOURCE --once` and `manage.py ingest-file SOURCE PATH...`."""
 
 import gzip
+import os
+import subprocess
+import sys
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -9,6 +12,7 @@ from devtools.generate import generate_lines
 from events.models import Event, Failure
 from ingestion.models import Checkpoint, ObjectLedger
 from sources import aws as aws_module
+from tests.conftest import ROOT, worker_env
 from tests.factories import SourceFactory
 
 BUCKET = "teleport-listing"
@@ -67,7 +71,7 @@ def test_ingest_file_loads_local_files_and_loading_again_adds_nothing(db, tmp_pa
     packed.write_bytes(gzip.compress(lines(15, 5)))
 
     call_command("ingest_file", source.name, str(plain), str(packed))
-    call_command("ingest-file", source.name, str(packed))
+    call_command("ingest_file", source.name, str(packed))
 
     assert Event.objects.filter(source=source).count() == 25
     assert Failure.objects.get().raw_text == '{"broken": '
@@ -79,3 +83,22 @@ def test_ingest_file_refuses_a_missing_path(db, tmp_path):
     source = SourceFactory()
     with pytest.raises(CommandError, match="not a file"):
         call_command("ingest_file", source.name, str(tmp_path / "missing.log"))
+
+
+def test_manage_py_takes_the_readme_spelling_ingest_file(transactional_db, tmp_path):
+    source = SourceFactory()
+    path = tmp_path / "audit.log"
+    path.write_bytes(lines(5, 6))
+
+    done = subprocess.run(
+        [sys.executable, "manage.py", "ingest-file", source.name, str(path)],
+        cwd=ROOT,
+        env={**os.environ, **worker_env()},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "audit.log: 5 events (5 new, 0 already stored), 0 failed lines" in done.stdout
+    assert Event.objects.filter(source=source).count() == 5

@@ -2,42 +2,66 @@
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterator
-from typing import Any
+from datetime import datetime
+from typing import IO, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.template.defaultfilters import filesizeformat
 
-from sources import aws
-from sources.forms import S3SourceForm
 from sources.transports import iam
-from sources.transports.base import (
-    Check,
-    CheckFailed,
-    Transport,
+from sources.transports.aws import (
+    AwsTransport,
     aws_error,
     error_code,
-    partition_of,
+    queue_counts,
+    receive_policy,
     role_name_for,
 )
+from sources.transports.base import (
+    GET_OBJECT,
+    Activity,
+    Check,
+    CheckFailed,
+    ObjectError,
+    ObjectRef,
+    PassPolicy,
+    PassResult,
+    QueueCounts,
+    SettingsError,
+    Work,
+)
+from sources.transports.s3 import listing, notifications
+from sources.transports.s3.forms import S3SourceForm
+from sources.transports.s3.settings import PrefixRule, S3Settings, rule_for_key
 
 LIST_PAGE = 100
+LIST_LOCK_SECONDS = 30  # renewed after every page and every object handed out
 
 
-def is_excluded(key: str, patterns: list[str]) -> bool:
-    """Exclusion filters match the whole key or its file name; `*` is the only wildcard."""
-    name = key.rsplit("/", 1)[-1]
-    return any(fnmatch.fnmatchcase(key, p) or fnmatch.fnmatchcase(name, p) for p in patterns)
-
-
-class S3Transport(Transport):
+class S3Transport(AwsTransport):
     key = "s3"
     label = "AWS S3 Bucket"
     icon = "img/transport-s3.svg"
     summary = "Read log files as they land in a bucket (event notifications or listing)."
     form_class = S3SourceForm
     form_template = "sources/partials/form_s3.html"
+    settings_class = S3Settings
+    backfill = True
+    permissions_note = (
+        "Deploy one of these in the AWS account that owns the bucket. They create an IAM role "
+        "that can only read this source's prefixes (and decrypt with its KMS key, and receive "
+        "from its notification queue, when it has them). Paste the role ARN they output into "
+        "the source's settings, or let the worker use its own credentials."
+    )
+
+    # --- settings ------------------------------------------------------------------------------
+    def settings(self, config) -> S3Settings:
+        return S3Settings.from_config(config or {})
+
+    def log_types_for(self, settings: S3Settings, key: str, default) -> tuple[str, ...] | None:
+        rule = rule_for_key(settings.rules(default), key)
+        return rule.log_types if rule else None
 
     # --- forms and config ----------------------------------------------------------------------
     def bind_form(self, data=None, *, config=None, name="", log_types=(), instance=None):
@@ -105,55 +129,105 @@ class S3Transport(Transport):
             )
         return {k: ("" if v is None else v) for k, v in data.items()}
 
-    def describe(self, config: dict[str, Any]) -> list[tuple[str, str]]:
+    def describe(self, settings: S3Settings) -> list[tuple[str, str]]:
         prefixes = [
-            f"{row.get('prefix') or '(whole bucket)'} → {', '.join(row.get('log_types') or [])}"
-            + (f" excluding {', '.join(row['exclude'])}" if row.get("exclude") else "")
-            for row in config.get("prefixes") or []
+            f"{rule.prefix or '(whole bucket)'} → {', '.join(rule.log_types)}"
+            + (f" excluding {', '.join(rule.exclude)}" if rule.exclude else "")
+            for rule in settings.prefixes
         ]
         found = (
-            f"S3 event notifications via {config.get('queue_url')}"
-            if config.get("discovery") == "notifications"
-            else f"listing every {config.get('list_interval_minutes') or 5} minutes"
+            f"S3 event notifications via {settings.queue_url}"
+            if settings.discovery == "notifications"
+            else f"listing every {settings.list_interval_minutes} minutes"
         )
         rows = [
-            ("Bucket", f"s3://{config.get('bucket')} in {config.get('region')}"),
-            ("Account", config.get("account_id", "")),
+            ("Bucket", f"s3://{settings.bucket} in {settings.region}"),
+            ("Account", settings.account_id),
             ("Prefixes", "; ".join(prefixes)),
             ("New objects", found),
         ]
-        if config.get("kms_key_arn"):
-            rows.append(("KMS key", config["kms_key_arn"]))
-        return rows
+        if settings.kms_key_arn:
+            rows.append(("KMS key", settings.kms_key_arn))
+        return rows + super().describe(settings)
 
-    def resource(self, config: dict[str, Any]) -> str:
-        return f"the bucket s3://{config.get('bucket')}"
+    def resource(self, settings: S3Settings) -> str:
+        return f"the bucket s3://{settings.bucket}"
+
+    def location(self, settings: S3Settings) -> str:
+        return settings.bucket
+
+    # --- discovering and reading -------------------------------------------------------------
+    def passes(self, settings: S3Settings) -> PassPolicy | None:
+        if settings.listing:
+            return PassPolicy(
+                every_seconds=settings.list_interval_minutes * 60,
+                lock_seconds=LIST_LOCK_SECONDS,
+                claim_seconds=2 * LIST_LOCK_SECONDS,
+            )
+        if settings.notifications:
+            return receive_policy()
+        return None
+
+    def activity(self, settings: S3Settings) -> Activity:
+        if settings.listing:
+            return Activity(receiving="Listing the bucket")
+        return Activity(receiving="Receiving notifications from the queue")
+
+    def queue_counts(self, settings: S3Settings) -> QueueCounts | None:
+        if not (settings.notifications and settings.queue_url):
+            return None
+        return queue_counts(settings.client("sqs"), settings.queue_url)
+
+    def receive_pass(self, source, settings: S3Settings, work: Work) -> PassResult:
+        if settings.listing:
+            return listing.list_new_objects(source, settings, work)
+        return notifications.receive(source, settings, work)
+
+    def handle(self, source, settings: S3Settings, unit: dict[str, Any], work: Work) -> dict:
+        return notifications.handle_message(source, settings, unit, work)
+
+    def open_object(self, source, settings: S3Settings, ref: ObjectRef) -> tuple[IO[bytes], int]:
+        params = {"Bucket": ref.bucket, "Key": ref.key}
+        if ref.version_id:
+            params["VersionId"] = ref.version_id
+        try:
+            response = settings.client("s3").get_object(**params)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            raise ObjectError(
+                GET_OBJECT,
+                f"{error.get('Code', 'Error')}: {error.get('Message') or exc} "
+                f"(s3://{ref.bucket}/{ref.key})",
+            ) from exc
+        except BotoCoreError as exc:
+            raise ObjectError(GET_OBJECT, str(exc)) from exc
+        return response["Body"], int(response.get("ContentLength") or 0)
+
+    def list_since(self, source, settings: S3Settings, since: datetime) -> list[ObjectRef]:
+        return listing.list_since(source, settings, since)
 
     # --- verification --------------------------------------------------------------------------
-    def checks(self, config: dict[str, Any]) -> Iterator[tuple[str, Check]]:
-        bucket = config["bucket"]
-        if config.get("role_arn"):
-            yield "Assume role", self.assume_role_check(config)
-        yield "Bucket exists", self._bucket_exists(config)
-        yield "Bucket region", self._bucket_region(config)
-        for row in config.get("prefixes") or [{"prefix": ""}]:
-            label = f"Prefix '{row['prefix']}'" if row.get("prefix") else f"Whole bucket {bucket}"
-            yield f"{label}: read one object", self._prefix_readable(config, row)
-        if config.get("kms_key_arn"):
-            yield "KMS key", self._kms_key(config)
-        if config.get("discovery") == "notifications" and config.get("queue_url"):
-            yield "Notification queue reachable", self._queue_reachable(config)
-            yield "Bucket notifications point at the queue", self._notifications(config)
+    def checks(self, settings: S3Settings) -> Iterator[tuple[str, Check]]:
+        bucket = settings.bucket
+        if settings.role_arn:
+            yield "Assume role", self.assume_role_check(settings)
+        yield "Bucket exists", self._bucket_exists(settings)
+        yield "Bucket region", self._bucket_region(settings)
+        for rule in settings.prefix_rows:
+            label = f"Prefix '{rule.prefix}'" if rule.prefix else f"Whole bucket {bucket}"
+            yield f"{label}: read one object", self._prefix_readable(settings, rule)
+        if settings.kms_key_arn:
+            yield "KMS key", self._kms_key(settings)
+        if settings.notifications:
+            yield "Notification queue reachable", self._queue_reachable(settings)
+            yield "Bucket notifications point at the queue", self._notifications(settings)
 
-    def _s3(self, config):
-        return aws.client("s3", region=config.get("region"), role_arn=config.get("role_arn"))
-
-    def _bucket_exists(self, config) -> Check:
-        bucket, account = config["bucket"], config.get("account_id", "")
+    def _bucket_exists(self, settings: S3Settings) -> Check:
+        bucket, account = settings.bucket, settings.account_id
 
         def check() -> str:
             try:
-                self._s3(config).head_bucket(Bucket=bucket)
+                settings.fresh_client("s3").head_bucket(Bucket=bucket)
             except ClientError as exc:
                 code = error_code(exc)
                 if code in {"404", "NoSuchBucket", "NotFound"}:
@@ -173,11 +247,11 @@ class S3Transport(Transport):
         check.stops = True  # type: ignore[attr-defined]
         return check
 
-    def _bucket_region(self, config) -> Check:
-        bucket, region = config["bucket"], config.get("region") or "us-east-1"
+    def _bucket_region(self, settings: S3Settings) -> Check:
+        bucket, region = settings.bucket, settings.region
 
         def check() -> str:
-            location = self._s3(config).get_bucket_location(Bucket=bucket)
+            location = settings.fresh_client("s3").get_bucket_location(Bucket=bucket)
             actual = location.get("LocationConstraint") or "us-east-1"
             if actual == "EU":
                 actual = "eu-west-1"
@@ -189,17 +263,16 @@ class S3Transport(Transport):
 
         return check
 
-    def _prefix_readable(self, config, row: dict) -> Check:
-        bucket, prefix = config["bucket"], row.get("prefix", "")
-        exclude = row.get("exclude") or []
+    def _prefix_readable(self, settings: S3Settings, rule: PrefixRule) -> Check:
+        bucket, prefix = settings.bucket, rule.prefix
 
         def check() -> str:
-            s3 = self._s3(config)
-            key = self._first_key(s3, bucket, prefix, exclude)
+            s3 = settings.fresh_client("s3")
+            key = self._first_key(s3, bucket, rule)
             if key is None:
                 where = f"under prefix '{prefix}'" if prefix else f"in bucket {bucket}"
                 hint = "check the prefix" if prefix else "check the bucket"
-                extra = " and the exclusion filters" if exclude else ""
+                extra = " and the exclusion filters" if rule.exclude else ""
                 raise CheckFailed(
                     f"No object {where} — {hint}{extra} (or wait until the first log file is "
                     "written)."
@@ -218,22 +291,24 @@ class S3Transport(Transport):
         return check
 
     @staticmethod
-    def _first_key(s3, bucket: str, prefix: str, exclude: list[str]) -> str | None:
+    def _first_key(s3, bucket: str, rule: PrefixRule) -> str | None:
         pages = s3.get_paginator("list_objects_v2").paginate(
-            Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": LIST_PAGE, "MaxItems": 1000}
+            Bucket=bucket,
+            Prefix=rule.prefix,
+            PaginationConfig={"PageSize": LIST_PAGE, "MaxItems": 1000},
         )
         for page in pages:
             for item in page.get("Contents", []):
-                if not item["Key"].endswith("/") and not is_excluded(item["Key"], exclude):
+                if not item["Key"].endswith("/") and not rule.excludes(item["Key"]):
                     return item["Key"]
         return None
 
-    def _kms_key(self, config) -> Check:
-        key_arn = config["kms_key_arn"]
+    def _kms_key(self, settings: S3Settings) -> Check:
+        key_arn = settings.kms_key_arn
 
         def check() -> str:
             region = key_arn.split(":")[3]
-            kms = aws.client("kms", region=region, role_arn=config.get("role_arn"))
+            kms = settings.fresh_client("kms", region=region)
             try:
                 meta = kms.describe_key(KeyId=key_arn)["KeyMetadata"]
             except ClientError as exc:
@@ -251,11 +326,11 @@ class S3Transport(Transport):
 
         return check
 
-    def _queue_reachable(self, config) -> Check:
-        url = config["queue_url"]
+    def _queue_reachable(self, settings: S3Settings) -> Check:
+        url = settings.queue_url
 
         def check() -> str:
-            sqs = aws.client("sqs", region=config.get("region"), role_arn=config.get("role_arn"))
+            sqs = settings.fresh_client("sqs")
             try:
                 attrs = sqs.get_queue_attributes(
                     QueueUrl=url, AttributeNames=["QueueArn", "ApproximateNumberOfMessages"]
@@ -272,12 +347,12 @@ class S3Transport(Transport):
         check.stops = False  # type: ignore[attr-defined]
         return check
 
-    def _notifications(self, config) -> Check:
-        bucket, url = config["bucket"], config["queue_url"]
+    def _notifications(self, settings: S3Settings) -> Check:
+        bucket, url = settings.bucket, settings.queue_url
 
         def check() -> str:
-            arn = iam.queue_arn(url, config.get("region") or "us-east-1", partition_of(config))
-            notif = self._s3(config).get_bucket_notification_configuration(Bucket=bucket)
+            arn = iam.queue_arn(url, settings.region, settings.partition)
+            notif = settings.fresh_client("s3").get_bucket_notification_configuration(Bucket=bucket)
             for entry in notif.get("QueueConfigurations", []):
                 events = entry.get("Events", [])
                 created = any(e.startswith("s3:ObjectCreated:") for e in events)
@@ -292,10 +367,10 @@ class S3Transport(Transport):
         return check
 
     # --- IAM templates -------------------------------------------------------------------------
-    def role_policy(self, config: dict[str, Any]) -> dict:
-        part = partition_of(config)
-        bucket_arn = f"arn:{part}:s3:::{config['bucket']}"
-        prefixes = [row.get("prefix", "") for row in config.get("prefixes") or [{"prefix": ""}]]
+    def role_policy(self, settings: S3Settings) -> dict:
+        _require(settings)
+        bucket_arn = f"arn:{settings.partition}:s3:::{settings.bucket}"
+        prefixes = [rule.prefix for rule in settings.prefix_rows]
         whole = "" in prefixes
         statements = [iam.statement("BucketLocation", ["s3:GetBucketLocation"], [bucket_arn])]
         list_statement = iam.statement("ListLogPrefixes", ["s3:ListBucket"], [bucket_arn])
@@ -306,18 +381,18 @@ class S3Transport(Transport):
         statements.append(list_statement)
         objects = [f"{bucket_arn}/*"] if whole else [f"{bucket_arn}/{p}*" for p in prefixes]
         statements.append(iam.statement("ReadLogObjects", ["s3:GetObject"], objects))
-        if config.get("kms_key_arn"):
+        if settings.kms_key_arn:
             statements.append(
-                iam.statement("DecryptLogObjects", ["kms:Decrypt"], [config["kms_key_arn"]])
+                iam.statement("DecryptLogObjects", ["kms:Decrypt"], [settings.kms_key_arn])
             )
-        if config.get("discovery") == "notifications" and config.get("queue_url"):
-            arn = iam.queue_arn(config["queue_url"], config["region"], part)
+        if settings.notifications:
+            arn = iam.queue_arn(settings.queue_url, settings.region, settings.partition)
             statements.append(iam.statement("ReadNotifications", iam.SQS_READ_ACTIONS, [arn]))
         return iam.policy(statements)
 
-    def _notification_queue_policy(self, config: dict[str, Any]) -> dict:
-        part = partition_of(config)
-        arn = iam.queue_arn(config["queue_url"], config["region"], part)
+    def _notification_queue_policy(self, settings: S3Settings) -> dict:
+        part = settings.partition
+        arn = iam.queue_arn(settings.queue_url, settings.region, part)
         return iam.policy(
             [
                 {
@@ -327,25 +402,23 @@ class S3Transport(Transport):
                     "Action": "sqs:SendMessage",
                     "Resource": arn,
                     "Condition": {
-                        "ArnEquals": {"aws:SourceArn": f"arn:{part}:s3:::{config['bucket']}"},
-                        "StringEquals": {"aws:SourceAccount": config["account_id"]},
+                        "ArnEquals": {"aws:SourceArn": f"arn:{part}:s3:::{settings.bucket}"},
+                        "StringEquals": {"aws:SourceAccount": settings.account_id},
                     },
                 }
             ]
         )
 
-    def _with_notification(self, config) -> bool:
-        return config.get("discovery") == "notifications" and bool(config.get("queue_url"))
-
-    def cloudformation(self, name: str, config: dict[str, Any]) -> str:
+    def cloudformation(self, name: str, settings: S3Settings) -> str:
+        _require(settings)
         extra: dict[str, Any] = {}
-        notes = [f"Sluice: read-only access to s3://{config['bucket']} for the source '{name}'."]
-        if self._with_notification(config):
+        notes = [f"Sluice: read-only access to s3://{settings.bucket} for the source '{name}'."]
+        if settings.notifications:
             extra["NotificationQueuePolicy"] = {
                 "Type": "AWS::SQS::QueuePolicy",
                 "Properties": {
-                    "Queues": [config["queue_url"]],
-                    "PolicyDocument": self._notification_queue_policy(config),
+                    "Queues": [settings.queue_url],
+                    "PolicyDocument": self._notification_queue_policy(settings),
                 },
             }
             notes.append(
@@ -354,25 +427,25 @@ class S3Transport(Transport):
                 "Terraform file, which does)."
             )
         return iam.render_cloudformation(
-            description=f"Sluice read-only role for log source {name} (bucket {config['bucket']})",
-            role_name=role_name_for(name, config),
-            default_principal=f"arn:{partition_of(config)}:iam::{config['account_id']}:root",
-            role_policy=self.role_policy(config),
+            description=f"Sluice read-only role for log source {name} (bucket {settings.bucket})",
+            role_name=role_name_for(name, settings),
+            default_principal=f"arn:{settings.partition}:iam::{settings.account_id}:root",
+            role_policy=self.role_policy(settings),
             extra_resources=extra,
             notes=notes,
         )
 
-    def terraform(self, name: str, config: dict[str, Any]) -> str:
+    def terraform(self, name: str, settings: S3Settings) -> str:
+        _require(settings)
         blocks = []
-        if self._with_notification(config):
-            part = partition_of(config)
-            arn = iam.queue_arn(config["queue_url"], config["region"], part)
+        if settings.notifications:
+            arn = iam.queue_arn(settings.queue_url, settings.region, settings.partition)
             blocks.append(
                 'resource "aws_sqs_queue_policy" "bucket_notifications" {\n'
-                f"  queue_url = {iam.hcl_string(config['queue_url'])}\n"
-                f"  policy    = {iam.hcl_policy(self._notification_queue_policy(config))}\n}}"
+                f"  queue_url = {iam.hcl_string(settings.queue_url)}\n"
+                f"  policy    = {iam.hcl_policy(self._notification_queue_policy(settings))}\n}}"
             )
-            prefixes = [r.get("prefix", "") for r in config.get("prefixes") or [{"prefix": ""}]]
+            prefixes = [rule.prefix for rule in settings.prefix_rows]
             if "" in prefixes:
                 prefixes = [""]
             queues = "".join(
@@ -385,15 +458,20 @@ class S3Transport(Transport):
             )
             blocks.append(
                 'resource "aws_s3_bucket_notification" "sluice" {\n'
-                f"  bucket = {iam.hcl_string(config['bucket'])}\n"
+                f"  bucket = {iam.hcl_string(settings.bucket)}\n"
                 f"{queues}"
                 "  depends_on = [aws_sqs_queue_policy.bucket_notifications]\n}"
             )
         return iam.render_terraform(
             source_name=name,
-            role_name=role_name_for(name, config),
-            default_principal=f"arn:{partition_of(config)}:iam::{config['account_id']}:root",
-            region=config.get("region") or "us-east-1",
-            role_policy=self.role_policy(config),
+            role_name=role_name_for(name, settings),
+            default_principal=f"arn:{settings.partition}:iam::{settings.account_id}:root",
+            region=settings.region,
+            role_policy=self.role_policy(settings),
             extra_blocks=blocks,
         )
+
+
+def _require(settings: S3Settings) -> None:
+    if not settings.bucket or not settings.account_id:
+        raise SettingsError("the bucket and the account are needed for the templates")

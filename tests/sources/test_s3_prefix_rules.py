@@ -1,6 +1,11 @@
 """Prefix rules: the longest matching prefix picks the log types; globs exclude objects."""
 
-from ingestion.rules import prefix_rules, rule_for_key
+from sources.transports.s3 import S3Settings, rule_for_key
+
+
+def prefix_rules(config, default_log_types):
+    return S3Settings.from_config(config).rules(default_log_types)
+
 
 CONFIG = {
     "prefixes": [

@@ -4,13 +4,9 @@ import json
 
 import pytest
 
-from ingestion.notifications import (
-    NotANotification,
-    ObjectRef,
-    dedupe,
-    parse_s3_notification,
-    unwrap_sns,
-)
+from sources.transports.aws import unwrap_sns
+from sources.transports.base import ObjectRef
+from sources.transports.s3.notifications import NotANotification, dedupe, parse_s3_notification
 
 
 def s3_event(key: str, *, etag: str = "abc123", version_id: str | None = None, name="Put"):

@@ -1,5 +1,6 @@
-"""`manage.py ingest_file SOURCE PATH...` (also `ingest-file`): load local files through the same
-pipeline as S3 objects. A file's content hash is its version, so loading it again adds nothing."""
+"""`manage.py ingest_file SOURCE PATH...` (manage.py also takes `ingest-file`): load local files
+through the same pipeline as S3 objects. A file's content hash is its version, so loading it again
+adds nothing."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ingestion.management.commands.ingest import find_source
 from ingestion.process import ObjectError, ingest_body
 from parsers import STREAM_TYPES
-from sources.management.commands.ingest import find_source
 
 
 def content_version(path: Path) -> str:

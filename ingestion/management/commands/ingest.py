@@ -7,13 +7,14 @@ reads every new object; without it the pass repeats every --interval seconds unt
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ingestion.notifications import ObjectRef
 from ingestion.process import ingest_object
-from ingestion.readers import discovery, s3_listing, s3_notifications, sqs_events
+from ingestion.work import SourceWork
 from sources.models import Source
+from sources.transports.base import ObjectRef
 
 
 def find_source(value: str) -> Source:
@@ -43,40 +44,31 @@ class Command(BaseCommand):
             src.refresh_from_db()
 
     def one_pass(self, source: Source) -> None:
-        kind = discovery(source)
-        totals = {"units": 0, "events": 0}
+        """The source's transport makes one pass; what it hands out is read here at once."""
+        transport, settings = source.transport_impl, source.settings
+        events = 0
 
-        def notification(source_id, queue_url, message):
-            verdict = s3_notifications.handle_message(source, queue_url, message)
-            totals["units"] += 1
-            self.stdout.write(f"message {message['message_id']}: {verdict}")
+        def unit(work_unit: dict[str, Any]) -> None:
+            nonlocal events
+            result = transport.handle(source, settings, work_unit, work)
+            events += int(result.get("events") or 0)
+            if "verdict" in result:
+                self.stdout.write(f"message {result.get('message')}: {result['verdict']}")
 
-        def messages(source_id, queue_url, batch):
-            totals["events"] += sqs_events.handle_messages(source, queue_url, batch)
-            totals["units"] += len(batch)
-
-        def obj(source_id, ref):
-            outcome = ingest_object(source, ObjectRef(**ref))
-            totals["units"] += 1
-            totals["events"] += outcome.events
-            line = f"s3://{ref['bucket']}/{ref['key']}: {outcome.status}, {outcome.events} events"
+        def obj(ref: ObjectRef) -> None:
+            nonlocal events
+            outcome = ingest_object(source, ref)
+            events += outcome.events
+            line = f"s3://{ref.bucket}/{ref.key}: {outcome.status}, {outcome.events} events"
             if outcome.failures:
                 line += f", {outcome.failures} failed lines"
             if outcome.error:
                 line += f" ({outcome.error})"
             self.stdout.write(line)
 
-        if kind == "listing":
-            s3_listing.list_new_objects(source, obj)
-        elif kind == "sqs":
-            sqs_events.receive(source, messages, seconds=3600, until_empty=True, wait=1)
-        else:
-            s3_notifications.receive(source, notification, seconds=3600, until_empty=True, wait=1)
+        work = SourceWork(source, hand_out=unit, hand_out_object=obj, until_empty=True)
+        result = transport.receive_pass(source, settings, work)
         self.stdout.write(
-            self.style.SUCCESS(f"{source.name}: {totals['units']} {_unit(kind)} read")
-            + (f", {totals['events']} events" if totals["events"] else "")
+            self.style.SUCCESS(f"{source.name}: {result.handed} {result.noun} read")
+            + (f", {events} events" if events else "")
         )
-
-
-def _unit(kind: str) -> str:
-    return {"listing": "objects", "sqs": "messages", "notifications": "notifications"}[kind]
