@@ -9,8 +9,9 @@ from events.filters import schema_columns
 from events.models import Event, Failure
 from ingestion.process import ingest_body
 from ingestion.reprocess import reprocess_failures
-from sources.forms import S3SourceForm, SqsSourceForm
 from sources.models import Source
+from sources.transports.s3.forms import S3SourceForm
+from sources.transports.sqs import SqsSourceForm
 from tests.factories import EventFactory, SourceFactory
 from tests.logtypes.conftest import FIREWALL, FIREWALL_SCHEMA
 from tests.sources.conftest import s3_form_data, s3_payload, sqs_form_data
