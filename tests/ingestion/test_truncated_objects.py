@@ -233,7 +233,11 @@ def test_an_incomplete_read_of_the_body_is_a_get_object_error(s3_source, s3, mon
     data = COMPRESS["gzip"](body_of(400, seed=14))
     ref = put(s3, "teleport/2026/11/27/10/short.json.gz", data)
     short = StreamingBody(_EndsEarly(data[: len(data) // 2]), len(data))
-    monkeypatch.setattr("ingestion.process._open", lambda source, ref: (short, len(data)))
+    monkeypatch.setattr(
+        type(s3_source.transport_impl),
+        "open_object",
+        lambda self, source, settings, ref: (short, len(data)),
+    )
 
     outcome = ingest_object(s3_source, ref)
 
