@@ -66,7 +66,9 @@ def source_panel(request: HttpRequest, pk: int) -> HttpResponse:
     source = get_object_or_404(Source, pk=pk)
     context = {"ingestion": panel_context(source, request.user), "source": source}
     template = (
-        "ingestion/partials/source_ingestion.html" if request.htmx else "ingestion/source_ingestion.html"
+        "ingestion/partials/source_ingestion.html"
+        if request.htmx
+        else "ingestion/source_ingestion.html"
     )
     return render(request, template, context)
 
