@@ -24,7 +24,7 @@ RECENT = 10
 
 
 def panel_context(source: Source, user: Any) -> dict[str, Any]:
-    """What templates/ingestion/_source_ingestion.html shows for one source."""
+    """What templates/ingestion/partials/source_ingestion.html shows for one source."""
     day_ago = timezone.now() - timedelta(hours=24)
     totals = HourlyStats.objects.filter(source=source, hour__gte=day_ago).aggregate(
         events=Sum("events"), bytes=Sum("bytes"), failures=Sum("failures")
@@ -66,7 +66,9 @@ def source_panel(request: HttpRequest, pk: int) -> HttpResponse:
     source = get_object_or_404(Source, pk=pk)
     context = {"ingestion": panel_context(source, request.user), "source": source}
     template = (
-        "ingestion/_source_ingestion.html" if request.htmx else "ingestion/source_ingestion.html"
+        "ingestion/partials/source_ingestion.html"
+        if request.htmx
+        else "ingestion/source_ingestion.html"
     )
     return render(request, template, context)
 
@@ -119,12 +121,12 @@ def start_backfill(request: HttpRequest, pk: int) -> HttpResponse:
     run = BackfillRun.objects.create(source=source, since=since, created_by=request.user)
     tasks.run_backfill.delay(run.pk)
     if request.htmx:
-        return render(request, "ingestion/_backfill_progress.html", {"run": run})
+        return render(request, "ingestion/partials/backfill_progress.html", {"run": run})
     return redirect("ingestion:backfill", pk=run.pk)
 
 
 def backfill_progress(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(BackfillRun.objects.select_related("source"), pk=pk)
     if request.htmx:
-        return render(request, "ingestion/_backfill_progress.html", {"run": run})
+        return render(request, "ingestion/partials/backfill_progress.html", {"run": run})
     return render(request, "ingestion/backfill.html", {"run": run, "source": run.source})

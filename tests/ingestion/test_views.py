@@ -185,7 +185,7 @@ def test_the_panel_included_with_only_a_source_loads_itself(db):
 
     source = SourceFactory()
 
-    html = render_to_string("ingestion/_source_ingestion.html", {"source": source})
+    html = render_to_string("ingestion/partials/source_ingestion.html", {"source": source})
 
     assert f'hx-get="/ingestion/sources/{source.pk}/"' in html
     assert f'href="/ingestion/sources/{source.pk}/"' in html  # works without JavaScript too
