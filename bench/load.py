@@ -88,7 +88,7 @@ def feed_source():
         },
     )
     # A run that was killed leaves its receiver's lock until it expires: release it.
-    locks.connection().delete(f"sluice:lock:poll:{source.pk}", f"sluice:lock:list:{source.pk}")
+    locks.connection().delete(f"sluice:lock:poll:{source.pk}")
     return source
 
 

@@ -104,7 +104,7 @@ class Listing:
     was not killed (a killed pass's lock stays until it expires)."""
 
     def __init__(self, source_id: int) -> None:
-        self.key = f"sluice:lock:list:{source_id}"
+        self.key = f"sluice:lock:poll:{source_id}"  # every pass of a source holds this lock
         self.dead: set[bytes] = set()
 
     def token(self) -> bytes | None:
