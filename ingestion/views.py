@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from events.models import Failure
 from ingestion import health, tasks
 from ingestion.models import BackfillRun, HourlyStats, ObjectLedger, StageError
+from sources.health import is_parse_warning
 from sources.models import Source
 from sources.permissions import can_manage_sources
 
@@ -59,7 +60,7 @@ def panel_context(source: Source, user: Any) -> dict[str, Any]:
 
 def _is_warning(error: StageError | None) -> bool:
     """Some lines that did not parse: data quality, not a broken stage (ingestion.health)."""
-    return error is not None and health.is_parse_warning(error.message)
+    return error is not None and is_parse_warning(error.message)
 
 
 def source_panel(request: HttpRequest, pk: int) -> HttpResponse:

@@ -17,7 +17,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from ingestion import runtime
+from sources import runtime
 
 if TYPE_CHECKING:
     from sources.transports import Settings

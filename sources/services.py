@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from audit import trail
 from audit.models import AuditEntry
-from ingestion import health
+from sources import health
 from sources.models import DEFAULT_ALARM_MINUTES, Source, VerificationRun
 
 Action = AuditEntry.Action

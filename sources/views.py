@@ -15,12 +15,12 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.models import AuditEntry
-from ingestion.health import Backlog
 from logtypes import registry as logtypes
 from sources import services, stats, transports
 from sources.drafts import drop_draft, get_draft, save_draft
 from sources.filters import SourceFilter
 from sources.forms import AlarmForm
+from sources.health import Backlog
 from sources.models import DEFAULT_ALARM_MINUTES, Source, VerificationRun
 from sources.permissions import can_manage_sources, source_admin_required
 from sources.transports.base import PrepareFailed, SettingsError
