@@ -23,7 +23,7 @@ from django.db import DatabaseError
 from django.db.models import Count, F, Min
 from django.utils import timezone
 
-from ingestion.models import HourlyStats, ObjectLedger, StageError
+from ingestion.models import ObjectLedger, StageError
 from sources import runtime
 from sources.health import (
     Backlog,
@@ -36,7 +36,7 @@ from sources.health import (
     verification_reason,
     write_checked,
 )
-from sources.models import Source, VerificationRun
+from sources.models import HourlyStats, Source, VerificationRun
 from sources.transports.base import PassPolicy, QueueCounts
 
 log = logging.getLogger(__name__)

@@ -191,3 +191,30 @@ class VerificationRun(models.Model):
     @property
     def failed_checks(self) -> list[dict]:
         return [check for check in self.checks if not check.get("ok")]
+
+
+class HourlyStats(models.Model):
+    """Events, bytes and failures ingested per source, log type and hour (ingestion time): a
+    source's throughput, written by ingestion (ingestion.health.add_hourly), read by the sources
+    list and a source's page (sources.stats). The table kept its name when the model moved here
+    from the ingestion app."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="hourly_stats")
+    log_type = models.CharField(max_length=100, blank=True)
+    hour = models.DateTimeField()
+    events = models.BigIntegerField(default=0)
+    bytes = models.BigIntegerField(default=0)
+    failures = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-hour"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "log_type", "hour"], name="hourlystats_unique_hour"
+            )
+        ]
+        verbose_name_plural = "hourly stats"
+        db_table = "ingestion_hourlystats"
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.log_type} {self.hour:%Y-%m-%d %H}h: {self.events}"

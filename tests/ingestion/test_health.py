@@ -7,9 +7,9 @@ import pytest
 from django.utils import timezone
 
 from ingestion.health import add_hourly, check_all, mark_events_arrived, sparkline
-from ingestion.models import HourlyStats, ObjectLedger
+from ingestion.models import ObjectLedger
 from sources import runtime, services
-from sources.models import Source, VerificationRun
+from sources.models import HourlyStats, Source, VerificationRun
 from tests.factories import SourceFactory
 
 LISTING = {"account_id": "123456789012", "bucket": "b", "discovery": "listing"}

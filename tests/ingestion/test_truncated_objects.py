@@ -16,9 +16,10 @@ from botocore.response import StreamingBody
 
 from events.models import Event, Failure
 from ingestion import clients
-from ingestion.models import HourlyStats, ObjectLedger, StageError
+from ingestion.models import ObjectLedger, StageError
 from ingestion.process import ingest_object
 from sources import aws as aws_module
+from sources.models import HourlyStats
 from sources.transports.base import ObjectRef
 
 from .conftest import BUCKET, good_lines
