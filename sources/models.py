@@ -1,6 +1,6 @@
 """Log sources: where a source's logs live in AWS, which log types they carry, and their health.
 
-Health is decided and written by ingestion/health.py only (every 30 s by beat's check_health, and
+Health is decided and written by sources/health.py only (every 30 s by beat's check_health, and
 at once when data arrives, a verification ends, or the source is paused or resumed).
 """
 
@@ -59,14 +59,14 @@ class Source(models.Model):
         max_length=24,
         blank=True,
         editable=False,
-        help_text="Which rule of ingestion/health.py decided the health (see health.Rule).",
+        help_text="Which rule of sources/health.py decided the health (see health.Rule).",
     )
     health_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     backlog = models.JSONField(
         default=dict,
         blank=True,
         editable=False,
-        help_text="What waited to be read at the last health check (ingestion.health.Backlog).",
+        help_text="What waited to be read at the last health check (sources.health.Backlog).",
     )
     alarm_minutes = models.PositiveIntegerField(
         null=True,

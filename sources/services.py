@@ -80,7 +80,7 @@ def create_source(
 
 @transaction.atomic
 def update_source(source: Source, user=None, via: str = "console", **values: Any) -> Source:
-    """Change the named fields only (health is ingestion.health's: never written from here)."""
+    """Change the named fields only (health is sources.health's: never written here)."""
     before = snapshot(source)
     for field, value in values.items():
         setattr(source, field, value)
