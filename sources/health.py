@@ -28,9 +28,9 @@ The first rule that holds wins, in this order:
 10. waiting / ok          → Waiting for data (no event yet), else Healthy.
 
 `ingestion.health.check_all()` (beat, every 30 s, on the interactive worker) gathers the facts
-of every source
-(one GetQueueAttributes call per queue-driven source; AWS errors become a reason), writes the
-health and stores the backlog snapshot on the source, so pages never call AWS.
+of every source (one GetQueueAttributes call per queue-driven source; AWS errors become a reason);
+`write_checked` here writes the health and stores the backlog snapshot on the source, so pages
+never call AWS.
 
 Between two checks, events apply at once only what they prove (the next check re-decides
 everything within 30 s): events arriving turn Waiting into Healthy, and Unhealthy into Healthy

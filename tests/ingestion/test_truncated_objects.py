@@ -15,7 +15,6 @@ import zstandard
 from botocore.response import StreamingBody
 
 from events.models import Event, Failure
-from ingestion import clients
 from ingestion.models import ObjectLedger, StageError
 from ingestion.process import ingest_object
 from sources import aws as aws_module
@@ -182,14 +181,14 @@ def cut_bodies(aws, settings, monkeypatch):
         monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
         settings.AWS_ENDPOINT_URL = endpoint
         aws_module._base_session.cache_clear()
-        clients.clear()
+        aws_module.clear_cache()
 
     use(proxy.url)
     proxy.use = use
     yield proxy
     proxy.stop()
     aws_module._base_session.cache_clear()
-    clients.clear()
+    aws_module.clear_cache()
 
 
 @pytest.mark.parametrize("compression", sorted(COMPRESS))
