@@ -12,7 +12,7 @@ app.autodiscover_tasks()
 
 
 def _add_worker_pulse() -> None:
-    from ingestion.runtime import WorkerPulse  # no models: safe before Django is set up
+    from sources.runtime import WorkerPulse  # no models: safe before Django is set up
 
     app.steps["consumer"].add(WorkerPulse)
 

@@ -235,7 +235,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 25 * 60)
 # Whatever a dead worker had reserved is back in its queue after `visibility_timeout` (+ one sweep):
-# live workers refresh the deadline of every message they hold (ingestion.runtime), so a short
+# live workers refresh the deadline of every message they hold (sources.runtime), so a short
 # timeout never hands a long task to a second worker.
 SLUICE_BROKER_VISIBILITY_SECONDS = env_int("SLUICE_BROKER_VISIBILITY_SECONDS", 45)
 CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -6,6 +6,8 @@ from django.views.generic import RedirectView
 from audit import views as audit_views
 from console import views
 from console.api import urlpatterns as api_urlpatterns
+from ingestion import views as ingestion_views
+from sources import urls as sources_urls
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -32,7 +34,8 @@ urlpatterns = [
     ),
     path("account/tokens/<int:pk>/revoke/", audit_views.revoke_token, name="revoke_token"),
     path("audit/", audit_views.audit_log, {"object_links": views.audit_links}, name="audit"),
-    path("sources/", include("sources.urls")),
+    # a source's Overview tab shows the last object ingestion read (sources imports no ingestion)
+    path("sources/", include(sources_urls.patterns(last_object=ingestion_views.last_object))),
     path("ingestion/", include("ingestion.urls")),
     path("search/", include("events.urls")),
 ]

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from events.models import Event, Failure
-from ingestion import health, runtime
+from sources import health, runtime
 from sources.models import Source
 from sources.permissions import can_manage_sources
 

@@ -42,7 +42,7 @@ class Worker:
             "--loglevel=INFO",
             "--without-gossip",
             "--without-mingle",
-            "--without-heartbeat",  # liveness comes from ingestion.runtime.WorkerPulse
+            "--without-heartbeat",  # liveness comes from sources.runtime.WorkerPulse
         ]
 
 

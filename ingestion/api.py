@@ -15,11 +15,10 @@ from django.conf import settings as django_settings
 from django.http import HttpRequest, JsonResponse
 from ninja import Router
 
-from ingestion import runtime
 from ingestion.health import record_stage_error
 from ingestion.models import StageError
 from ingestion.process import ObjectError, ingest_body
-from sources import transports
+from sources import runtime, transports
 from sources.models import Source
 from sources.transports.base import Push, PushRejected
 

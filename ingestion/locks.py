@@ -12,7 +12,7 @@ from contextlib import contextmanager, suppress
 
 import redis
 
-from ingestion.runtime import connection
+from sources.runtime import connection
 
 Renew = Callable[[], None]
 

@@ -1,32 +1,8 @@
-"""Ingestion bookkeeping: what was read (ledger), where listing resumes, health and throughput."""
+"""Ingestion bookkeeping: what was read (ledger), where listing resumes, the last error per stage,
+backfills. (A source's throughput per hour, HourlyStats, is the sources app's.)"""
 
 from django.conf import settings
 from django.db import models
-
-
-class HourlyStats(models.Model):
-    """Events, bytes and failures ingested per source, log type and hour (ingestion time)."""
-
-    source = models.ForeignKey(
-        "sources.Source", on_delete=models.CASCADE, related_name="hourly_stats"
-    )
-    log_type = models.CharField(max_length=100, blank=True)
-    hour = models.DateTimeField()
-    events = models.BigIntegerField(default=0)
-    bytes = models.BigIntegerField(default=0)
-    failures = models.BigIntegerField(default=0)
-
-    class Meta:
-        ordering = ["-hour"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["source", "log_type", "hour"], name="hourlystats_unique_hour"
-            )
-        ]
-        verbose_name_plural = "hourly stats"
-
-    def __str__(self) -> str:
-        return f"{self.source_id} {self.log_type} {self.hour:%Y-%m-%d %H}h: {self.events}"
 
 
 class ObjectLedger(models.Model):

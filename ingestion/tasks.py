@@ -15,9 +15,10 @@ from django.conf import settings as django_settings
 from django.db.models import Q
 from django.utils import timezone
 
-from ingestion import health, locks, process, runtime
+from ingestion import health, locks, process
 from ingestion.models import BackfillRun, ObjectLedger
 from ingestion.work import SourceWork
+from sources import runtime
 from sources.models import Source
 from sources.transports.base import ObjectRef, SettingsError
 

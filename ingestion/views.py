@@ -16,8 +16,9 @@ from django.views.decorators.http import require_POST
 
 from events.models import Failure
 from ingestion import health, tasks
-from ingestion.models import BackfillRun, HourlyStats, ObjectLedger, StageError
-from sources.models import Source
+from ingestion.models import BackfillRun, ObjectLedger, StageError
+from sources.health import is_parse_warning
+from sources.models import HourlyStats, Source
 from sources.permissions import can_manage_sources
 
 RECENT = 10
@@ -57,9 +58,19 @@ def panel_context(source: Source, user: Any) -> dict[str, Any]:
     }
 
 
+def last_object(source: Source) -> ObjectLedger | None:
+    """The object (or message) read last for a source: its Overview tab shows it (console/urls.py
+    passes this to sources' page)."""
+    return (
+        ObjectLedger.objects.filter(source_id=source.pk, status=ObjectLedger.Status.DONE)
+        .order_by("-finished_at", "-id")
+        .first()
+    )
+
+
 def _is_warning(error: StageError | None) -> bool:
-    """Some lines that did not parse: data quality, not a broken stage (ingestion.health)."""
-    return error is not None and health.is_parse_warning(error.message)
+    """Some lines that did not parse: data quality, not a broken stage (sources.health)."""
+    return error is not None and is_parse_warning(error.message)
 
 
 def source_panel(request: HttpRequest, pk: int) -> HttpResponse:

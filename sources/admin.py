@@ -10,8 +10,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from audit.trail import is_secret
-from ingestion import health
-from sources import services, transports
+from sources import health, services, transports
 from sources.models import Source, VerificationRun
 from sources.permissions import can_manage_sources
 

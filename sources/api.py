@@ -15,8 +15,8 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError, ValidationError
 
-from ingestion.health import Backlog
 from sources import services, transports
+from sources.health import Backlog
 from sources.models import (
     ALARM_MAX_MINUTES,
     ALARM_MIN_MINUTES,

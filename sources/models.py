@@ -1,6 +1,6 @@
 """Log sources: where a source's logs live in AWS, which log types they carry, and their health.
 
-Health is decided and written by ingestion/health.py only (every 30 s by beat's check_health, and
+Health is decided and written by sources/health.py only (every 30 s by beat's check_health, and
 at once when data arrives, a verification ends, or the source is paused or resumed).
 """
 
@@ -17,7 +17,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from ingestion import runtime
+from sources import runtime
 
 if TYPE_CHECKING:
     from sources.transports import Settings
@@ -59,14 +59,14 @@ class Source(models.Model):
         max_length=24,
         blank=True,
         editable=False,
-        help_text="Which rule of ingestion/health.py decided the health (see health.Rule).",
+        help_text="Which rule of sources/health.py decided the health (see health.Rule).",
     )
     health_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     backlog = models.JSONField(
         default=dict,
         blank=True,
         editable=False,
-        help_text="What waited to be read at the last health check (ingestion.health.Backlog).",
+        help_text="What waited to be read at the last health check (sources.health.Backlog).",
     )
     alarm_minutes = models.PositiveIntegerField(
         null=True,
@@ -191,3 +191,30 @@ class VerificationRun(models.Model):
     @property
     def failed_checks(self) -> list[dict]:
         return [check for check in self.checks if not check.get("ok")]
+
+
+class HourlyStats(models.Model):
+    """Events, bytes and failures ingested per source, log type and hour (ingestion time): a
+    source's throughput, written by ingestion (ingestion.health.add_hourly), read by the sources
+    list and a source's page (sources.stats). The table kept its name when the model moved here
+    from the ingestion app."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="hourly_stats")
+    log_type = models.CharField(max_length=100, blank=True)
+    hour = models.DateTimeField()
+    events = models.BigIntegerField(default=0)
+    bytes = models.BigIntegerField(default=0)
+    failures = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-hour"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "log_type", "hour"], name="hourlystats_unique_hour"
+            )
+        ]
+        verbose_name_plural = "hourly stats"
+        db_table = "ingestion_hourlystats"
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.log_type} {self.hour:%Y-%m-%d %H}h: {self.events}"

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from audit import trail
 from audit.models import AuditEntry
-from ingestion import health
+from sources import health
 from sources.models import DEFAULT_ALARM_MINUTES, Source, VerificationRun
 
 Action = AuditEntry.Action
@@ -80,7 +80,7 @@ def create_source(
 
 @transaction.atomic
 def update_source(source: Source, user=None, via: str = "console", **values: Any) -> Source:
-    """Change the named fields only (health is ingestion.health's: never written from here)."""
+    """Change the named fields only (health is sources.health's: never written here)."""
     before = snapshot(source)
     for field, value in values.items():
         setattr(source, field, value)

@@ -1,6 +1,6 @@
 """Ingestion counts per source over time, for the sparklines and the source page's charts.
 
-The one place that reads them: ingestion.models.HourlyStats (events per log type, and bytes read
+The one place that reads them: sources.models.HourlyStats (events per log type, and bytes read
 and failed lines per source, per hour of ingestion).
 """
 
@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from django.db.models import Sum
 from django.utils import timezone
 
-from ingestion.models import HourlyStats, ObjectLedger
+from sources.models import HourlyStats
 
 
 def hour_buckets(hours: int, now: datetime | None = None) -> list[datetime]:
@@ -55,14 +55,6 @@ def hourly_series(source_id: int, hours: int = 48) -> dict[str, dict[str, list[i
         bytes_read[i] += row["bytes"]
         failures[i] += row["failures"]
     return {"events": dict(events), "bytes": bytes_read, "failures": failures}
-
-
-def last_object(source_id: int) -> ObjectLedger | None:
-    return (
-        ObjectLedger.objects.filter(source_id=source_id, status=ObjectLedger.Status.DONE)
-        .order_by("-finished_at", "-id")
-        .first()
-    )
 
 
 def sparkline_points(values: list[int], width: int = 120, height: int = 24) -> str:

@@ -4,8 +4,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from ingestion import health
-from sources import transports
+from sources import health, transports
 from sources.models import VerificationRun
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -15,12 +16,12 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.models import AuditEntry
-from ingestion.health import Backlog
 from logtypes import registry as logtypes
 from sources import services, stats, transports
 from sources.drafts import drop_draft, get_draft, save_draft
 from sources.filters import SourceFilter
 from sources.forms import AlarmForm
+from sources.health import Backlog
 from sources.models import DEFAULT_ALARM_MINUTES, Source, VerificationRun
 from sources.permissions import can_manage_sources, source_admin_required
 from sources.transports.base import PrepareFailed, SettingsError
@@ -370,8 +371,15 @@ def _render_tab(request: HttpRequest, context: dict[str, Any], template: str) ->
     return render(request, template, context)
 
 
+LastObject = Callable[[Source], Any]  # the object ingestion read last for a source, or None
+
+
 @require_GET
-def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def source_detail(
+    request: HttpRequest, pk: int, last_object: LastObject | None = None
+) -> HttpResponse:
+    """The Overview tab. The last object read is ingestion's (an app above this one): the URL
+    conf passes `last_object(source)` in (console/urls.py, as for the audit pages)."""
     from sources.charts import overview_charts
 
     source = get_object_or_404(Source, pk=pk)
@@ -380,7 +388,7 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         source,
         "overview",
-        charts=overview_charts(source),
+        charts=overview_charts(source, last_object=last_object(source) if last_object else None),
         details=source.transport_impl.describe(settings) if settings else [],
         ingest_url=services.ingest_url(source, request),
         secret=_revealed(request, source),

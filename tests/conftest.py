@@ -150,11 +150,11 @@ def celery_worker(transactional_db, aws) -> Iterator[object]:
 
 
 class WorkerRegistry:
-    """The workers Redis knows about (ingestion.runtime), written by hand: `announce()` what a
+    """The workers Redis knows about (sources.runtime), written by hand: `announce()` what a
     live worker's pulse would write, so a test decides which queues are served."""
 
     def __init__(self) -> None:
-        from ingestion import runtime
+        from sources import runtime
 
         self.runtime = runtime
         self.clear()

@@ -52,7 +52,7 @@ class Layout:
         self.wait_ready([n for n in names if n != "beat"], timeout=timeout)
 
     def wait_ready(self, names: Iterable[str], *, timeout: float) -> None:
-        from ingestion import runtime
+        from sources import runtime
 
         expected = {self.procs[name].pid for name in names}
         deadline = time.monotonic() + timeout

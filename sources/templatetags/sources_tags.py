@@ -5,7 +5,7 @@ from django import template
 from django.contrib.staticfiles import finders
 from django.templatetags.static import static
 
-from ingestion import health
+from sources import health
 
 register = template.Library()
 

@@ -7,7 +7,7 @@ import pytest
 import redis
 from django.urls import reverse
 
-from ingestion import runtime
+from sources import runtime
 
 pytestmark = pytest.mark.django_db
 QUEUES = ("receive", "ingest", "interactive")

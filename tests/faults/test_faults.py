@@ -18,8 +18,8 @@ from django.db import connection
 from django.db.utils import InterfaceError, OperationalError
 
 from events.models import Event, Failure
-from ingestion import runtime
 from ingestion.models import ObjectLedger
+from sources import runtime
 from tests.layout import WORKERS
 
 from .conftest import BUCKET, LISTING_BUCKET, REPORT, FaultConfig, FaultData

@@ -12,9 +12,10 @@ import zstandard
 from devtools.hostile import MB, corpus, gzip_bomb
 from events.filters import query_q
 from events.models import Event, Failure
-from ingestion.models import HourlyStats, ObjectLedger
+from ingestion.models import ObjectLedger
 from ingestion.tasks import poll_source
 from parsers import Origin, ParsedEvent, default_registry, parse_stream
+from sources.models import HourlyStats
 from tests.conftest import wait_until
 from tests.factories import SourceFactory
 from tests.ingestion.conftest import BUCKET, good_lines, gz, queue_is_empty

@@ -4,9 +4,10 @@ when the workers have enough, and receivers that leave a backlog in SQS rather t
 import pytest
 from celery.app.task import Task
 
-from ingestion import locks, runtime, tasks
+from ingestion import locks, tasks
 from ingestion.models import Checkpoint, ObjectLedger
 from ingestion.work import SourceWork
+from sources import runtime
 from sources.models import Source
 from tests.factories import SourceFactory
 

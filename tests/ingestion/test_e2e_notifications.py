@@ -6,9 +6,9 @@ import json
 import pytest
 
 from events.models import Event, Failure
-from ingestion.models import HourlyStats, ObjectLedger, StageError
+from ingestion.models import ObjectLedger, StageError
 from ingestion.tasks import poll_source
-from sources.models import Source
+from sources.models import HourlyStats, Source
 from tests.conftest import wait_until
 
 from .conftest import BUCKET, good_lines, gz, queue_is_empty

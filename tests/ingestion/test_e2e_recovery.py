@@ -8,9 +8,9 @@ import pytest
 from django.conf import settings
 
 from events.models import Event
-from ingestion import runtime
 from ingestion.models import ObjectLedger
 from ingestion.tasks import ingest_object_task
+from sources import runtime
 from sources.transports.base import ObjectRef
 from tests.conftest import ROOT, wait_until
 

@@ -6,8 +6,9 @@ import redis
 from django.conf import settings
 
 from events.models import Event
-from ingestion.models import HourlyStats, ObjectLedger
+from ingestion.models import ObjectLedger
 from ingestion.tasks import poll_source
+from sources.models import HourlyStats
 from tests.conftest import wait_until
 
 from .conftest import BUCKET, good_lines, gz, queue_is_empty

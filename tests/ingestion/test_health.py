@@ -6,11 +6,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from ingestion import runtime
 from ingestion.health import add_hourly, check_all, mark_events_arrived, sparkline
-from ingestion.models import HourlyStats, ObjectLedger
-from sources import services
-from sources.models import Source, VerificationRun
+from ingestion.models import ObjectLedger
+from sources import runtime, services
+from sources.models import HourlyStats, Source, VerificationRun
 from tests.factories import SourceFactory
 
 LISTING = {"account_id": "123456789012", "bucket": "b", "discovery": "listing"}
@@ -95,7 +94,7 @@ def test_data_does_not_hide_a_problem_it_does_not_disprove(db):
 
 
 def test_a_passing_verification_leaves_other_problems_to_the_health_check(db):
-    from ingestion.health import verification_finished
+    from sources.health import verification_finished
 
     reason = "No worker serves the ingest queue: start one (./run starts them)."
     source = SourceFactory(health=Source.Health.UNHEALTHY, health_reason=reason)

@@ -11,10 +11,8 @@ from django.urls import reverse
 
 from devtools.generate import generate_lines
 from events.models import Event, Failure
-from ingestion import runtime
-from ingestion.models import HourlyStats
-from sources import crypto
-from sources.models import Source
+from sources import crypto, runtime
+from sources.models import HourlyStats, Source
 from tests.factories import SourceFactory
 
 pytestmark = pytest.mark.django_db

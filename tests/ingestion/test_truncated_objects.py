@@ -15,10 +15,10 @@ import zstandard
 from botocore.response import StreamingBody
 
 from events.models import Event, Failure
-from ingestion.models import HourlyStats, ObjectLedger, StageError
+from ingestion.models import ObjectLedger, StageError
 from ingestion.process import ingest_object
 from sources import aws as aws_module
-from sources.aws import clear_cache as clear_client_cache
+from sources.models import HourlyStats
 from sources.transports.base import ObjectRef
 
 from .conftest import BUCKET, good_lines
@@ -181,14 +181,14 @@ def cut_bodies(aws, settings, monkeypatch):
         monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
         settings.AWS_ENDPOINT_URL = endpoint
         aws_module._base_session.cache_clear()
-        clear_client_cache()
+        aws_module.clear_cache()
 
     use(proxy.url)
     proxy.use = use
     yield proxy
     proxy.stop()
     aws_module._base_session.cache_clear()
-    clear_client_cache()
+    aws_module.clear_cache()
 
 
 @pytest.mark.parametrize("compression", sorted(COMPRESS))

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import ApiToken
-from ingestion.health import Backlog
+from sources.health import Backlog
 from sources.models import Source
 from tests.factories import SourceFactory
 from tests.sources.conftest import s3_form_data, s3_payload

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from events.models import Event
-from ingestion.models import HourlyStats, ObjectLedger
-from sources.models import Source
+from ingestion.models import ObjectLedger
+from sources.models import HourlyStats, Source
 from tests.factories import EventFactory, SourceFactory
 from tests.sources.conftest import TELEPORT, s3_form_data
 

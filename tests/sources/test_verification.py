@@ -182,7 +182,7 @@ NO_WORKER = (
 @pytest.fixture
 def interactive_queue(settings):
     """The interactive queue in Redis, empty; what a test puts there is removed afterwards."""
-    from ingestion import runtime
+    from sources import runtime
 
     runtime.connection().delete("interactive")
     yield "interactive"
@@ -279,8 +279,8 @@ def test_a_verification_behind_busy_workers_waits_and_says_so_then_runs(
     interactive queue on purpose), two more tasks wait, then the verification: the page says it
     waits for a worker with 2 tasks ahead, and the run finishes once the processes are free. With
     the layout stopped, the page says no worker serves verifications."""
-    from ingestion import runtime
     from ingestion.tasks import poll_source
+    from sources import runtime
 
     (interactive,) = runtime.serving("interactive")
     busy = [

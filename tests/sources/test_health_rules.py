@@ -1,12 +1,12 @@
 """The health rules, one by one: `decide(facts)` is pure, so each rule is a fact changed from a
-healthy source. The first rule that holds wins (ingestion/health.py lists their order)."""
+healthy source. The first rule that holds wins (sources/health.py lists their order)."""
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ingestion.health import (
+from sources.health import (
     Backlog,
     FailedVerification,
     Rule,
