@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "events",
     "logtypes",
     "ingestion",
+    "destinations",  # alert destinations: follows detections' Alert saves (destinations/hooks.py)
 ]
 
 MIDDLEWARE = [
@@ -253,6 +254,9 @@ CELERY_TASK_ROUTES = {
     "ingestion.tasks.start_passes": {"queue": "interactive"},
     "ingestion.tasks.check_health": {"queue": "interactive"},
     "sources.run_verification": {"queue": "interactive"},
+    "destinations.deliver": {"queue": "interactive"},
+    "destinations.sweep": {"queue": "interactive"},
+    "destinations.check_system": {"queue": "interactive"},
 }
 # Processes per worker of the layout (console/workers.py); `ingest` does the CPU work: one per core.
 SLUICE_WORKER_CONCURRENCY = {
@@ -273,6 +277,18 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "ingestion.tasks.check_health",
         "schedule": 30.0,
         "options": {"expires": 30},
+    },
+    # destinations: hand out deliveries whose task message was lost; system alerts (drop-off,
+    # failing verification, exhausted objects, failure rate) raised and resolved
+    "destinations-sweep": {
+        "task": "destinations.sweep",
+        "schedule": 15.0,
+        "options": {"expires": 15},
+    },
+    "destinations-check-system": {
+        "task": "destinations.check_system",
+        "schedule": 60.0,
+        "options": {"expires": 60},
     },
     # events: delete events past SLUICE_EVENT_RETENTION_DAYS, daily
     "events-purge-expired": {"task": "events.tasks.purge_expired_events", "schedule": 86400.0},
@@ -327,6 +343,29 @@ SLUICE_HTTP_RATE_LIMIT = env_int("SLUICE_HTTP_RATE_LIMIT", 600)
 # The key that encrypts secrets stored in sources' settings (sources/crypto.py); without it, one
 # derived from SECRET_KEY (so rotating SECRET_KEY would make them unreadable).
 SLUICE_SECRETS_KEY = os.environ.get("SLUICE_SECRETS_KEY", "")
+
+# --- Alert destinations -----------------------------------------------------------------------
+# The console's address as a destination's reader opens it (links in messages).
+SLUICE_CONSOLE_URL = os.environ.get("SLUICE_CONSOLE_URL", "http://127.0.0.1:8000")
+# One try: seconds before giving up on a receiver; tries per change; the first retry's wait
+# (doubling up to the maximum; a 429's Retry-After wins); how long a delivery may wait for its
+# task before the sweeper hands it out again.
+SLUICE_DESTINATION_TIMEOUT_SECONDS = env_float("SLUICE_DESTINATION_TIMEOUT_SECONDS", 10)
+SLUICE_DESTINATION_MAX_ATTEMPTS = env_int("SLUICE_DESTINATION_MAX_ATTEMPTS", 6)
+SLUICE_DESTINATION_RETRY_SECONDS = env_float("SLUICE_DESTINATION_RETRY_SECONDS", 10)
+SLUICE_DESTINATION_MAX_BACKOFF_SECONDS = env_float("SLUICE_DESTINATION_MAX_BACKOFF_SECONDS", 600)
+SLUICE_DESTINATION_SWEEP_GRACE_SECONDS = env_float("SLUICE_DESTINATION_SWEEP_GRACE_SECONDS", 30)
+# System alerts: a source whose failed lines exceed this share of its lines in the last hour.
+SLUICE_SYSTEM_FAILURE_RATE = env_float("SLUICE_SYSTEM_FAILURE_RATE", 0.05)
+# Email destinations: Django's SMTP backend, configured here.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "sluice@localhost")
 
 # --- Logging ----------------------------------------------------------------------------------
 LOGGING = {

@@ -56,3 +56,43 @@ class FailureFactory(factory.django.DjangoModelFactory):
     line = factory.Sequence(lambda n: n + 1)
     error = "invalid JSON: unexpected end of data"
     raw = b'{"event": "user.lo'
+
+
+class DestinationFactory(factory.django.DjangoModelFactory):
+    """A destination; pass `secret={...}` for its sealed settings (e.g. {"hmac_secret": "s"})."""
+
+    class Meta:
+        model = "destinations.Destination"
+
+    name = factory.Sequence(lambda n: f"destination-{n}")
+    kind = "webhook"
+    url = "https://hooks.example.com/sluice"
+    min_severity = "info"
+
+    @classmethod
+    def _create(cls, model_class, *args, secret=None, **kwargs):
+        from destinations.sealed import seal
+
+        kwargs["secrets"] = seal(secret or {})
+        return super()._create(model_class, *args, **kwargs)
+
+
+def alert_view(**overrides):
+    """An AlertView of a rule alert (destinations.view), for deliveries without detections."""
+    from destinations.view import AlertView
+
+    values = {
+        "id": 4242,
+        "rule_id": "Teleport.SSHActivity",
+        "title": "root logged in to prod-db-1",
+        "severity": "high",
+        "status": "open",
+        "first_event_time": "2026-11-30T10:00:00+00:00",
+        "last_event_time": "2026-11-30T10:05:00+00:00",
+        "event_count": 3,
+        "url": "http://127.0.0.1:8000/alerts/4242/",
+        "log_types": ["Gravitational.TeleportAudit"],
+        "events": [{"event": "session.start", "user": "root", "server_hostname": "prod-db-1"}],
+    }
+    values.update(overrides)
+    return AlertView(**values)

@@ -1,0 +1,13 @@
+from celery import shared_task
+
+from destinations import delivery
+
+
+@shared_task(name="destinations.deliver")
+def deliver(delivery_id: int, attempt: int) -> str:
+    return delivery.attempt(delivery_id, attempt)
+
+
+@shared_task(name="destinations.sweep")
+def sweep() -> dict[str, int]:
+    return delivery.sweep()
