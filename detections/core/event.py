@@ -11,6 +11,8 @@ from collections.abc import Iterator, Mapping
 from functools import reduce
 from typing import Any
 
+CONTAINERS = frozenset({dict, list})
+
 
 def freeze(value: Any) -> Any:
     """A read-only view of a JSON value (dicts and lists wrapped, scalars as they are)."""
@@ -76,7 +78,9 @@ class ImmutableDict(Mapping[str, Any]):
         return freeze(self._data[key])
 
     def get(self, key: str, default: Any = None) -> Any:
-        return freeze(self._data.get(key, default))
+        value = self._data.get(key, default)
+        # inline: most values are scalars, and this runs for every field a rule reads
+        return freeze(value) if type(value) in CONTAINERS else value
 
     def deep_get(self, *keys: Any, default: Any = None) -> Any:
         return freeze(deep_get(self._data, *keys, default=default))

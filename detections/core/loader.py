@@ -28,7 +28,7 @@ from detections.core.model import (
     RuleMeta,
     RuleTest,
 )
-from detections.core.rule import DISPATCH_NAME, Rule, describe
+from detections.core.rule import DISPATCH_NAME, FieldFilter, Rule, describe
 
 YAML_SUFFIXES = (".yml", ".yaml")
 
@@ -129,19 +129,19 @@ def parse_meta(spec: Mapping[str, Any], path: Path | None = None) -> RuleMeta:
     )
 
 
-def parse_dispatch(value: Any) -> dict[str, frozenset[str]] | None:
-    """`SLUICE_DISPATCH = {"event": ["session.command", ...]}` → field → values."""
+def parse_dispatch(value: Any) -> dict[str, FieldFilter] | None:
+    """`SLUICE_DISPATCH = {"event": ["session.command"], "program": ["user*"]}` → filters."""
     if value is None:
         return None
     if not isinstance(value, Mapping) or not value:
         raise RuleSpecError(f"{DISPATCH_NAME}: must map a field name to a list of values")
-    dispatch: dict[str, frozenset[str]] = {}
+    dispatch: dict[str, FieldFilter] = {}
     for name, values in value.items():
         if not isinstance(name, str) or isinstance(values, str) or not _is_iterable(values):
             raise RuleSpecError(f"{DISPATCH_NAME}: must map a field name to a list of values")
         if not all(isinstance(v, str) for v in values):
             raise RuleSpecError(f"{DISPATCH_NAME}: {name}: the values must be text")
-        dispatch[name] = frozenset(values)
+        dispatch[name] = FieldFilter.of(values)
     return dispatch
 
 

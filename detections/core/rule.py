@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from types import ModuleType
 from typing import Any
 
@@ -20,6 +22,26 @@ OPTIONAL_FUNCTIONS = (
     "destinations",
 )
 DISPATCH_NAME = "SLUICE_DISPATCH"
+GLOB_CHARACTERS = frozenset("*?[")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldFilter:
+    """The values one field must hold for a rule to run: exact text, or shell patterns."""
+
+    values: frozenset[str]
+    patterns: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, values: Iterable[str]) -> FieldFilter:
+        values = set(values)
+        patterns = {v for v in values if GLOB_CHARACTERS & set(v)}
+        return cls(frozenset(values - patterns), tuple(sorted(patterns)))
+
+    def admits(self, value: object) -> bool:
+        if not isinstance(value, str):
+            return False
+        return value in self.values or any(fnmatchcase(value, p) for p in self.patterns)
 
 
 def describe(exc: BaseException) -> str:
@@ -31,9 +53,10 @@ def describe(exc: BaseException) -> str:
 class Rule:
     """One rule: `meta` (the YAML) and the functions of its .py.
 
-    `dispatch` is the rule's optional `SLUICE_DISPATCH = {"field": [values...]}` promise: the
-    rule can only match events whose `field` holds one of those values, so the rule set skips
-    every other event without calling it. None: the rule sees every event of its log types.
+    `dispatch` is the rule's optional `SLUICE_DISPATCH = {"field": [values...], ...}` promise:
+    the rule can only match events whose every listed field holds one of its values (text, or
+    a shell pattern such as "user*"), so the rule set skips every other event without calling
+    it. None: the rule sees every event of its log types.
     """
 
     __slots__ = ("_functions", "dispatch", "matches", "meta", "module")
@@ -42,7 +65,7 @@ class Rule:
         self,
         meta: RuleMeta,
         module: ModuleType,
-        dispatch: Mapping[str, frozenset[str]] | None = None,
+        dispatch: Mapping[str, FieldFilter] | None = None,
     ) -> None:
         self.meta = meta
         self.module = module
@@ -67,11 +90,7 @@ class Rule:
         """Whether `dispatch` lets this event through (always, without a dispatch)."""
         if self.dispatch is None:
             return True
-        for name, values in self.dispatch.items():
-            value = data.get(name)
-            if isinstance(value, str) and value in values:
-                return True
-        return False
+        return all(field.admits(data.get(name)) for name, field in self.dispatch.items())
 
     # -- one event -----------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from detections.core.model import SEVERITIES, Evaluation, RuleFailure
 from detections.core.rule import Rule, describe
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "rules"
-MEMO_LIMIT = 4096  # distinct dispatch values remembered per table (the field is event data)
+MEMO_LIMIT = 4096  # dispatch keys remembered per table (the fields are event data: bounded)
 TABLE_LIMIT = 64  # dispatch tables kept (one per log type and enabled set in practice)
 
 
@@ -100,9 +100,13 @@ class RuleSet:
                 if rules:
                     _run(rules, index, data, overrides, result)
         else:
+            fields, memo = table.fields, table.memo
             for index, data in enumerate(events):
-                key = tuple(data.get(name) for name in table.fields)
-                rules = table.memo.get(key) or table.resolve(key, data)
+                key = tuple(map(data.get, fields))
+                try:
+                    rules = memo[key]
+                except (KeyError, TypeError):
+                    rules = table.resolve(key, data)
                 if rules:
                     _run(rules, index, data, overrides, result)
         return result
@@ -138,10 +142,11 @@ class _Dispatch:
 
     def resolve(self, key: Any, data: Mapping[str, Any]) -> tuple[Rule, ...]:
         rules = tuple(rule for rule in self.rules if rule.accepts(data))
-        if len(self.memo) < MEMO_LIMIT:
-            # an unhashable value (a list where a string was expected) is not remembered
-            with suppress(TypeError):
-                self.memo[key] = rules
+        if len(self.memo) >= MEMO_LIMIT:
+            self.memo.clear()  # many distinct values: start over rather than grow
+        # an unhashable value (a list where a string was expected) is not remembered
+        with suppress(TypeError):
+            self.memo[key] = rules
         return rules
 
 

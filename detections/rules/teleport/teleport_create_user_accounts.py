@@ -1,22 +1,23 @@
 """Teleport.CreateUserAccounts: a command that creates, changes or deletes a system user
 (enhanced session recording's session.command events)."""
 
-from fnmatch import fnmatchcase
-
-SLUICE_DISPATCH = {"event": ["session.command"]}
+import re
+from fnmatch import translate
 
 USER_CREATE_PATTERNS = (
     "chage",  # password expiry of a user
     "passwd",  # a user's password
     "user*",  # useradd, usermod, userdel
 )
+USER_CREATE_PROGRAM = re.compile("|".join(translate(p) for p in USER_CREATE_PATTERNS))
+
+SLUICE_DISPATCH = {"event": ["session.command"], "program": USER_CREATE_PATTERNS}
 
 
 def rule(event):
     if event.get("event") != "session.command":
         return False
-    program = event.get("program") or ""
-    return any(fnmatchcase(program, pattern) for pattern in USER_CREATE_PATTERNS)
+    return USER_CREATE_PROGRAM.match(event.get("program") or "") is not None
 
 
 def title(event):

@@ -32,4 +32,4 @@ def title(event):
 
 
 def alert_context(event):
-    return {"user": event.get("user"), "addr.remote": event.get("addr.remote")}
+    return {"user": event.get("user"), "addr_remote": event.get("addr_remote")}

@@ -18,6 +18,6 @@ def alert_context(event):
     return {
         "user": event.get("user"),
         "server_hostname": event.get("server_hostname"),
-        "addr.remote": event.get("addr.remote"),
+        "addr_remote": event.get("addr_remote"),
         "sid": event.get("sid"),
     }

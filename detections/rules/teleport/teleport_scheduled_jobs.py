@@ -4,7 +4,7 @@ Only listing (`crontab -l`) is left out. Upstream also skipped `-r`, which remov
 of the user: a change, so it counts here.
 """
 
-SLUICE_DISPATCH = {"event": ["session.command"]}
+SLUICE_DISPATCH = {"event": ["session.command"], "program": ["crontab"]}
 
 
 def rule(event):

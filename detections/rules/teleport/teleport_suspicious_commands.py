@@ -1,8 +1,8 @@
 """Teleport.SuspiciousCommands: nc or wget run with arguments in a session."""
 
-SLUICE_DISPATCH = {"event": ["session.command"]}
-
 SUSPICIOUS_COMMANDS = frozenset({"nc", "wget"})
+
+SLUICE_DISPATCH = {"event": ["session.command"], "program": sorted(SUSPICIOUS_COMMANDS)}
 
 
 def rule(event):
