@@ -51,10 +51,11 @@ def main(
 
 def list_rules(ruleset: RuleSet, out: TextIO) -> int:
     row = "{:<44} {:<8} {:<9} {:>9} {:>6}  {}"
-    print(row.format("RuleID", "Severity", "Enabled", "Threshold", "Dedup", "LogTypes"), file=out)
+    _say(out, row.format("RuleID", "Severity", "Enabled", "Threshold", "Dedup", "LogTypes"))
     for rule in ruleset.rules():
         meta = rule.meta
-        print(
+        _say(
+            out,
             row.format(
                 meta.rule_id,
                 meta.severity,
@@ -63,10 +64,9 @@ def list_rules(ruleset: RuleSet, out: TextIO) -> int:
                 f"{meta.dedup_minutes}m",
                 ", ".join(meta.log_types),
             ),
-            file=out,
         )
     _print_problems(ruleset, out)
-    print(f"{len(ruleset)} rules", file=out)
+    _say(out, f"{len(ruleset)} rules")
     return 1 if ruleset.problems else 0
 
 
@@ -80,15 +80,15 @@ def run_rule_tests(ruleset: RuleSet, out: TextIO, *, only: str = "") -> int:
         failures = [result for result in results if not result.passed]
         failed_tests += len(failures)
         failed_rules += bool(failures)
-        print(_rule_line(rule, results, failures), file=out)
+        _say(out, _rule_line(rule, results, failures))
         for result in failures:
-            print(f"    {_failure_line(result)}", file=out)
+            _say(out, f"    {_failure_line(result)}")
     _print_problems(ruleset, out)
-    print(
+    _say(
+        out,
         f"{len(rules)} rules: {len(rules) - failed_rules} passed, {failed_rules} failed; "
         f"{tests} tests: {tests - failed_tests} passed, {failed_tests} failed; "
         f"{len(ruleset.problems)} not loaded",
-        file=out,
     )
     return 1 if failed_rules or ruleset.problems else 0
 
@@ -109,7 +109,11 @@ def _failure_line(result: TestResult) -> str:
 
 def _print_problems(ruleset: RuleSet, out: TextIO) -> None:
     for problem in ruleset.problems:
-        print(f"[NOT LOADED] {problem}", file=out)
+        _say(out, f"[NOT LOADED] {problem}")
+
+
+def _say(out: TextIO, line: str) -> None:
+    out.write(line + "\n")  # one write per line: Django's OutputWrapper adds no second newline
 
 
 def _bool(value: bool) -> str:
