@@ -76,6 +76,7 @@ class AuditEntry(models.Model):
         LOGGED_IN = "logged_in", "Signed in"
         LOGGED_OUT = "logged_out", "Signed out"
         LOGIN_FAILED = "login_failed", "Failed sign-in"
+        COMMENTED = "commented", "Commented"
 
     class ObjectType(models.TextChoices):
         # the model's _meta.model_name, so an entry finds its object again
@@ -83,6 +84,8 @@ class AuditEntry(models.Model):
         USER = "user", "User"
         GROUP = "group", "Group"
         API_TOKEN = "apitoken", "API token"
+        ALERT = "alert", "Alert"
+        RULE = "rulesetting", "Detection rule"
 
     class Via(models.TextChoices):
         CONSOLE = "console", "Console"

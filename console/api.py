@@ -12,7 +12,8 @@ from audit.auth import BearerToken
 api = NinjaAPI(
     title="Sluice API",
     version="1",
-    description="Log sources (and their verification) and events of the Sluice console.",
+    description="Log sources (and their verification), events, alerts and detection rules of the "
+    "Sluice console.",
     auth=BearerToken(),
     urls_namespace="api",
     docs_url="/docs",
@@ -20,6 +21,8 @@ api = NinjaAPI(
 api.add_router("/v1/sources", "sources.api.router")
 api.add_router("/v1/events", "events.api.router")
 api.add_router("/v1/ingest", "ingestion.api.router")
+api.add_router("/v1/alerts", "detections.api.alerts_router")
+api.add_router("/v1/rules", "detections.api.rules_router")
 
 
 def urlpatterns() -> tuple:

@@ -255,6 +255,7 @@ CELERY_TASK_ROUTES = {
     "ingestion.tasks.start_passes": {"queue": "interactive"},
     "ingestion.tasks.check_health": {"queue": "interactive"},
     "sources.run_verification": {"queue": "interactive"},
+    "detections.run_rule": {"queue": "interactive"},
     "destinations.deliver": {"queue": "interactive"},
     "destinations.sweep": {"queue": "interactive"},
     "destinations.check_system": {"queue": "interactive"},

@@ -38,4 +38,5 @@ urlpatterns = [
     path("sources/", include(sources_urls.patterns(last_object=ingestion_views.last_object))),
     path("ingestion/", include("ingestion.urls")),
     path("search/", include("events.urls")),
+    path("", include("detections.urls")),
 ]

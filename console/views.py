@@ -18,6 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEntry
+from detections.models import Alert
+from detections.queries import counts_by_severity
 from events.models import Event, Failure
 from sources import health, runtime
 from sources.models import Source
@@ -38,6 +40,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "events_24h": Event.objects.filter(p_event_time__gte=since).count(),
         "failures_24h": Failure.objects.filter(created_at__gte=since).count(),
         "sources": Source.objects.order_by(unhealthy_first, "name")[:10],
+        "open_alerts": counts_by_severity(Alert.objects.filter(status=Alert.Status.OPEN)),
         **workers_panel(),
     }
     return render(request, "console/dashboard.html", context)

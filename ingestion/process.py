@@ -25,6 +25,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from detections.evaluation import evaluate_batch
 from events.store import WriteResult, write_batch
 from ingestion.health import add_hourly, clear_stage_error, mark_events_arrived, record_stage_error
 from ingestion.models import BackfillRun, ObjectLedger, StageError
@@ -250,11 +251,19 @@ def _break_message(broken: ParseFailure, *, events: int, failures: int) -> str:
     )
 
 
+def detect(events: list[ParsedEvent], written: WriteResult, *, source_id: int) -> None:
+    """Run the rules over a batch just written, in its transaction (before the object counts as
+    done). A batch that inserted nothing was evaluated when it was first stored."""
+    if written.inserted and django_settings.SLUICE_DETECTIONS:
+        evaluate_batch(events, source_id=source_id)
+
+
 def _store(
     source: Source, origin: Origin, log_types, events, failures, *, bytes_read: int = 0
 ) -> WriteResult:
-    """One transaction: events and failures, then this hour's stats, then the source row
-    (always in this order, so concurrent workers on one source cannot deadlock)."""
+    """One transaction: events and failures, their rule matches and alerts, then this hour's
+    stats, then the source row (always in this order, so concurrent workers on one source cannot
+    deadlock; alert groups are locked in a fixed order too)."""
     try:
         with transaction.atomic():
             result = write_batch(
@@ -265,6 +274,7 @@ def _store(
                 object_version=origin.version,
                 log_types=log_types,
             )
+            detect(events, result, source_id=source.pk)
             add_hourly(
                 source.pk,
                 events_by_log_type=result.by_log_type,

@@ -58,6 +58,59 @@ class FailureFactory(factory.django.DjangoModelFactory):
     raw = b'{"event": "user.lo'
 
 
+class AlertFactory(factory.django.DjangoModelFactory):
+    """An alert of Teleport.RootLogin holding one event (made with its event and match)."""
+
+    class Meta:
+        model = "detections.Alert"
+        skip_postgeneration_save = True
+
+    rule_id = "Teleport.RootLogin"
+    title = factory.Sequence(lambda n: f"User [alice] logged into [db-{n}] as root")
+    dedup = factory.LazyAttribute(lambda a: a.title)
+    dedup_key = factory.Sequence(
+        lambda n: hashlib.blake2b(str(n).encode(), digest_size=16).hexdigest()
+    )
+    severity = "medium"
+    log_type = "Gravitational.TeleportAudit"
+    first_event_time = factory.LazyFunction(lambda: datetime.now(UTC))
+    last_event_time = factory.LazyAttribute(lambda a: a.first_event_time)
+    event_count = 1
+
+    @factory.post_generation
+    def events(alert, create, extracted, **kwargs):
+        """`events=[Event, ...]` (default: one session.start as root) become its matches."""
+        if not create:
+            return
+        from detections.models import Match
+
+        events = extracted or [
+            EventFactory(
+                p_event_time=alert.first_event_time,
+                fields={
+                    "event": "session.start",
+                    "user": "alice",
+                    "login": "root",
+                    "sid": f"sid-{alert.dedup_key[:8]}",
+                },
+            )
+        ]
+        for event in events:
+            Match.objects.create(
+                rule_id=alert.rule_id,
+                p_row_id=event.p_row_id,
+                p_event_time=event.p_event_time,
+                p_log_type=event.p_log_type,
+                source=event.source,
+                dedup=alert.dedup,
+                dedup_key=alert.dedup_key,
+                title=alert.title,
+                severity=alert.severity,
+                window_start=alert.first_event_time,
+                alert=alert,
+            )
+
+
 class DestinationFactory(factory.django.DjangoModelFactory):
     """A destination; pass `secret={...}` for its sealed settings (e.g. {"hmac_secret": "s"})."""
 

@@ -1,0 +1,168 @@
+"""Rules in the ingestion path: every batch the events store commits goes through the enabled
+rules of its log types in the same transaction (ingestion/process.py calls `evaluate_batch`).
+
+Exactly once: a match is unique on (rule, row id) and only matches not stored yet are inserted
+and grouped into alerts, so an object read again (a retry, a reprocess, a backfill, ingest-file of
+the same file) adds no match and changes no alert. A batch whose events were all stored before is
+not evaluated at all.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import F
+from django.utils import timezone
+
+from detections import alerting, ruleset
+from detections.models import Match, RuleError, dedup_key, severity_value
+from parsers.parser import ParsedEvent
+from parsers.timestamps import format_utc
+
+_IN_CHUNK = 500  # below SQLite's host-parameter limit
+
+
+@dataclass
+class BatchResult:
+    matches: int = 0  # new matches stored
+    errors: int = 0  # rule errors raised by this batch
+    alerts: int = 0  # alerts created or grown
+
+
+def event_mapping(
+    fields: Mapping[str, Any], *, log_type: str, row_id: str, event_time: datetime
+) -> dict[str, Any]:
+    """What a rule sees: the normalized columns and the p_ fields rules read."""
+    return {
+        **fields,
+        "p_log_type": log_type,
+        "p_row_id": row_id,
+        "p_event_time": format_utc(event_time),
+    }
+
+
+def evaluate_batch(events: Sequence[ParsedEvent], *, source_id: int | None) -> BatchResult:
+    """Run the batch's events through the rules and store new matches, errors and alerts.
+
+    Call inside the transaction that stored the events."""
+    rules = ruleset.current()
+    watched = _log_types(rules)
+    by_log_type: dict[str, dict[str, ParsedEvent]] = defaultdict(dict)
+    for event in events:
+        if event.log_type in watched:
+            by_log_type[event.log_type].setdefault(event.row_id, event)
+    if not by_log_type:
+        return BatchResult()
+    settings = ruleset.overrides()
+    found: list[Match] = []
+    errors: list[tuple[str, str, ParsedEvent]] = []
+    for log_type, unique in by_log_type.items():
+        batch = list(unique.values())
+        mappings = [
+            event_mapping(e.fields, log_type=log_type, row_id=e.row_id, event_time=e.event_time)
+            for e in batch
+        ]
+        evaluation = rules.evaluate(
+            log_type,
+            mappings,
+            disabled=settings.disabled,
+            enabled=settings.enabled,
+            severity_overrides=settings.severity,
+        )
+        found.extend(_match_row(batch[i], m, source_id) for i, m in evaluation.matches)
+        errors.extend((f.rule_id, f.message, batch[i]) for i, f in evaluation.failures)
+    result = BatchResult(errors=len(errors))
+    if errors:
+        _record_errors(errors)
+    fresh = _store_new(found)
+    result.matches = len(fresh)
+    if fresh:
+        result.alerts = alerting.group(fresh, rules)
+    return result
+
+
+def _log_types(rules) -> frozenset[str]:
+    return frozenset(t for rule in rules.rules() for t in rule.meta.log_types)
+
+
+def _match_row(event: ParsedEvent, match, source_id: int | None) -> Match:
+    dedup = match.dedup or match.title or match.rule_id
+    return Match(
+        rule_id=match.rule_id,
+        p_row_id=event.row_id,
+        p_event_time=event.event_time,
+        p_log_type=event.log_type,
+        source_id=source_id,
+        dedup=dedup,
+        dedup_key=dedup_key(match.rule_id, dedup),
+        title=match.title or match.rule_id,
+        severity=severity_value(match.severity),
+        alert_context=dict(match.alert_context or {}),
+        runbook=match.runbook or "",
+        reference=match.reference or "",
+        destinations=list(match.destinations or []),
+    )
+
+
+def _store_new(found: list[Match]) -> list[Match]:
+    """Insert the matches not stored yet; returns those (with their ids)."""
+    if not found:
+        return []
+    row_ids = sorted({m.p_row_id for m in found})
+    stored: set[tuple[str, str]] = set()
+    for start in range(0, len(row_ids), _IN_CHUNK):
+        chunk = row_ids[start : start + _IN_CHUNK]
+        stored.update(Match.objects.filter(p_row_id__in=chunk).values_list("rule_id", "p_row_id"))
+    fresh: dict[tuple[str, str], Match] = {}
+    for match in found:
+        key = (match.rule_id, match.p_row_id)
+        if key not in stored:
+            fresh.setdefault(key, match)
+    rows = list(fresh.values())
+    # Concurrent writers of one object take turns on its origin lock (events/store.py), and
+    # SQLite writes one transaction at a time, so nothing can insert these rows in between.
+    Match.objects.bulk_create(rows, batch_size=1000)
+    if rows and rows[0].pk is None:  # backends that return no ids from bulk inserts
+        ids = {
+            (rule_id, row_id): pk
+            for rule_id, row_id, pk in Match.objects.filter(
+                p_row_id__in=[m.p_row_id for m in rows]
+            ).values_list("rule_id", "p_row_id", "pk")
+        }
+        for match in rows:
+            match.pk = ids[(match.rule_id, match.p_row_id)]
+    return rows
+
+
+def _record_errors(errors: list[tuple[str, str, ParsedEvent]]) -> None:
+    counts = Counter((rule_id, message) for rule_id, message, _ in errors)
+    last: dict[tuple[str, str], ParsedEvent] = {}
+    for rule_id, message, event in errors:
+        key = (rule_id, message)
+        if key not in last or event.event_time >= last[key].event_time:
+            last[key] = event
+    now = timezone.now()
+    for (rule_id, message), count in sorted(counts.items()):
+        event = last[(rule_id, message)]
+        key = dedup_key(rule_id, message)
+        row, created = RuleError.objects.get_or_create(
+            rule_id=rule_id,
+            message_key=key,
+            defaults={
+                "message": message[:10000],
+                "count": count,
+                "last_row_id": event.row_id,
+                "last_event_time": event.event_time,
+            },
+        )
+        if not created:
+            RuleError.objects.filter(pk=row.pk).update(
+                count=F("count") + count,
+                last_row_id=event.row_id,
+                last_event_time=event.event_time,
+                last_seen=now,
+            )

@@ -1,0 +1,14 @@
+"""Celery tasks of the detections app (on the interactive queue: answered within seconds)."""
+
+from celery import shared_task
+
+from detections import runs
+from detections.models import RuleRun
+
+
+@shared_task(name="detections.run_rule", acks_late=True, soft_time_limit=600, time_limit=660)
+def run_rule(run_id: int) -> str:
+    run = RuleRun.objects.get(pk=run_id)
+    runs.execute(run)
+    run.refresh_from_db(fields=["status"])
+    return run.status
