@@ -31,10 +31,23 @@ def attempt(delivery_id: int, number: int, *, retry: bool = True) -> str:
         return "skipped"
     delivery = Delivery.objects.select_related("destination").get(pk=delivery_id)
     log = DeliveryAttempt.objects.create(delivery=delivery, number=number)
-    view = AlertView.from_json(delivery.alert)
+    view = _with_events(delivery)
     outcome = senders.send(delivery.destination, view, delivery.change)
     _log(log, outcome)
     return _settle(delivery, number, outcome, retry=retry)
+
+
+def _with_events(delivery: Delivery) -> AlertView:
+    """The delivery's alert. A rule alert's events are read at the first try (its matches are
+    linked when the alert's transaction ends) and kept, so every retry sends the same."""
+    from destinations.hooks import alert_events
+
+    view = AlertView.from_json(delivery.alert)
+    if view.events is not None or view.id is None:
+        return view
+    delivery.alert = {**view.to_json(), "events": alert_events(view.id)}
+    delivery.save(update_fields=["alert"])
+    return AlertView.from_json(delivery.alert)
 
 
 def _log(log: DeliveryAttempt, outcome: Outcome) -> None:

@@ -15,7 +15,7 @@ a rule's `destinations()` override names the destinations instead (filters then 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
 
@@ -49,7 +49,7 @@ def change_for(last: Delivery | None, view: AlertView, wanted: bool) -> str | No
     return None
 
 
-def record(view: AlertView, *, with_events: Callable[[AlertView], AlertView] | None = None):
+def record(view: AlertView) -> list[Delivery]:
     """Record the deliveries this state of the alert calls for; returns them. They are sent
     once the surrounding transaction commits (or by the sweeper, if that hand-off is lost)."""
     destinations = list(Destination.objects.filter(enabled=True))
@@ -66,8 +66,6 @@ def record(view: AlertView, *, with_events: Callable[[AlertView], AlertView] | N
             due.append((destination, change, (previous.seq + 1) if previous else 1))
     if not due:
         return []
-    if with_events is not None:
-        view = with_events(view)
     created = [d for d in (_create(view, *args) for args in due) if d is not None]
     if created:
         ids = [d.pk for d in created]

@@ -1,12 +1,14 @@
-"""The seam with the detections app: every save of a detections.Alert (created, severity or
-status changed, events added) is offered to dispatch.record(), in the transaction that saved it.
-Nothing in detections knows about destinations (the layers point the other way)."""
+"""The seam with the detections app: Django's post_save of detections.Alert. Every save (created,
+severity or status changed, events added; rule alerts and System.* alerts alike) is offered to
+dispatch.record(), in the transaction that saved it. Nothing in detections knows about
+destinations (the layers point the other way). Alerts changed with QuerySet.update() or
+bulk_update() send no signal: detections changes them with save() (alerting._fill,
+services.triage)."""
 
 from __future__ import annotations
 
 import logging
 
-from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_save
@@ -18,16 +20,16 @@ log = logging.getLogger(__name__)
 
 
 def connect() -> None:
-    if apps.is_installed("detections"):
-        alert_model = apps.get_model("detections", "Alert")
-        post_save.connect(alert_saved, sender=alert_model, dispatch_uid="destinations.alert")
+    from detections.models import Alert
+
+    post_save.connect(alert_saved, sender=Alert, dispatch_uid="destinations.alert")
 
 
 def alert_saved(sender, instance, **kwargs) -> None:
     """Never lets a delivery problem fail the save (an ingestion batch, a triage)."""
     try:
         with transaction.atomic():
-            dispatch.record(view_of(instance), with_events=with_events)
+            dispatch.record(view_of(instance))
     except Exception:
         log.exception("recording deliveries for alert %s failed", instance.pk)
 
@@ -63,24 +65,23 @@ def view_of(alert) -> AlertView:
     )
 
 
-def with_events(view: AlertView) -> AlertView:
-    """The view with up to MAX_EVENTS of the alert's events (their normalized fields)."""
-    from dataclasses import replace
-
+def alert_events(alert_id: int) -> list[dict]:
+    """Up to MAX_EVENTS of an alert's events (normalized fields), oldest first. Read when the
+    first try is sent, after the alert's transaction linked its matches."""
+    from detections.models import Match
     from events.models import Event
 
-    alert_model = apps.get_model("detections", "Alert")
-    rows = alert_model.objects.get(pk=view.id).matches.values_list("p_row_id", flat=True)
-    row_ids = list(rows[:MAX_EVENTS])
-    events = Event.objects.filter(p_row_id__in=row_ids).order_by("p_event_time")[:MAX_EVENTS]
-    return replace(view, events=[_event(e) for e in events])
+    matches = Match.objects.filter(alert_id=alert_id).order_by("p_event_time", "p_row_id")
+    row_ids = list(matches.values_list("p_row_id", flat=True)[:MAX_EVENTS])
+    events = Event.objects.filter(p_row_id__in=row_ids).order_by("p_event_time", "p_row_id")
+    return [_event(e) for e in events]
 
 
 def _event(event) -> dict:
     return {
+        **(event.fields or {}),
         "p_row_id": event.p_row_id,
         "p_log_type": event.p_log_type,
         "p_event_time": _iso(event.p_event_time),
-        "source": event.source_id,
-        **(event.fields or {}),
+        "p_source_id": event.source_id,
     }

@@ -25,7 +25,8 @@ class AlertView:
     dedup: str = ""
     runbook: str = ""
     alert_context: dict[str, Any] = field(default_factory=dict)
-    events: list[dict[str, Any]] = field(default_factory=list)  # up to MAX_EVENTS
+    # up to MAX_EVENTS; None: not read yet (destinations.delivery reads them at the first try)
+    events: list[dict[str, Any]] | None = None
     destinations: list[str] = field(default_factory=list)  # a rule's override (names or ids)
     created_at: str | None = None
     updated_at: str | None = None
@@ -60,4 +61,5 @@ def sample_alert(url: str = "") -> AlertView:
         event_count=0,
         url=url,
         alert_context={"note": "Sent from Configure › Destinations to check this destination."},
+        events=[],
     )

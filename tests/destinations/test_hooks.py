@@ -1,0 +1,85 @@
+"""The seam with detections: saving an Alert records what each destination must be told."""
+
+from __future__ import annotations
+
+import pytest
+
+from destinations.delivery import _with_events
+from destinations.models import Delivery
+from detections import services
+from tests.factories import AlertFactory, DestinationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def changes(destination) -> list[tuple[int, str, str]]:
+    rows = Delivery.objects.filter(destination=destination).order_by("seq")
+    return [(d.seq, d.change, d.severity) for d in rows]
+
+
+def test_a_new_alert_is_recorded_for_each_destination_that_wants_it():
+    everyone = DestinationFactory(min_severity="info")
+    high_only = DestinationFactory(min_severity="high")
+    disabled = DestinationFactory(enabled=False)
+    alert = AlertFactory(severity="medium")
+
+    assert changes(everyone) == [(1, "trigger", "medium")]
+    assert changes(high_only) == []
+    assert changes(disabled) == []
+    [delivery] = Delivery.objects.filter(destination=everyone)
+    assert delivery.alert_id == alert.pk
+    assert delivery.alert["title"] == alert.title
+    assert delivery.alert["url"].endswith(f"/alerts/{alert.pk}/")
+
+
+def test_severity_and_status_changes_are_recorded_once_each():
+    destination = DestinationFactory(min_severity="medium")
+    alert = AlertFactory(severity="medium")
+    alert.event_count = 5
+    alert.save()  # more events: nothing to tell
+    alert.severity = "high"
+    alert.save()
+    user = UserFactory()
+    services.triage(alert, actor=user, status="triaged")  # no change a destination follows
+    services.triage(alert, actor=user, status="resolved")
+    services.triage(alert, actor=user, status="closed")
+    services.triage(alert, actor=user, status="open")
+
+    assert changes(destination) == [
+        (1, "trigger", "medium"),
+        (2, "update", "high"),
+        (3, "resolve", "high"),
+        (4, "reopen", "high"),
+    ]
+
+
+def test_a_rules_destinations_override_routes_the_alert():
+    named = DestinationFactory(name="pager", min_severity="critical")
+    other = DestinationFactory(name="chat", min_severity="info")
+    AlertFactory(severity="low", destinations=["pager"])
+
+    assert changes(named) == [(1, "trigger", "low")]
+    assert changes(other) == []
+
+
+def test_filters_on_log_type_and_rule():
+    by_rule = DestinationFactory(rule_ids=["Teleport.Root*"])
+    other_rule = DestinationFactory(rule_ids=["System.*"])
+    other_type = DestinationFactory(log_types=["AWS.CloudTrail"])
+    AlertFactory()
+
+    assert len(changes(by_rule)) == 1
+    assert changes(other_rule) == changes(other_type) == []
+
+
+def test_the_first_try_reads_the_alerts_events():
+    destination = DestinationFactory()
+    alert = AlertFactory()
+    [delivery] = Delivery.objects.filter(destination=destination)
+    assert delivery.alert["events"] is None
+
+    view = _with_events(delivery)
+    assert [e["login"] for e in view.events] == ["root"]
+    assert view.events[0]["p_log_type"] == "Gravitational.TeleportAudit"
+    delivery.refresh_from_db()
+    assert delivery.alert["events"][0]["sid"] == f"sid-{alert.dedup_key[:8]}"
