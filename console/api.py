@@ -21,6 +21,7 @@ api = NinjaAPI(
 api.add_router("/v1/sources", "sources.api.router")
 api.add_router("/v1/events", "events.api.router")
 api.add_router("/v1/ingest", "ingestion.api.router")
+api.add_router("/v1/destinations", "destinations.api.router")
 api.add_router("/v1/alerts", "detections.api.alerts_router")
 api.add_router("/v1/rules", "detections.api.rules_router")
 

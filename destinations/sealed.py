@@ -8,7 +8,7 @@ import orjson
 
 from sources import crypto
 
-SECRET_FIELDS = {
+SECRET_FIELDS: dict[str, tuple[str, ...]] = {
     "slack": ("webhook_url",),
     "webhook": ("hmac_secret", "headers"),
     "pagerduty": ("routing_key",),
