@@ -38,5 +38,6 @@ urlpatterns = [
     path("sources/", include(sources_urls.patterns(last_object=ingestion_views.last_object))),
     path("ingestion/", include("ingestion.urls")),
     path("search/", include("events.urls")),
+    path("destinations/", include("destinations.urls")),
     path("", include("detections.urls")),
 ]

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEntry
+from destinations import queries as destination_queries
 from detections.models import Alert
 from detections.queries import counts_by_severity
 from events.models import Event, Failure
@@ -41,6 +42,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "failures_24h": Failure.objects.filter(created_at__gte=since).count(),
         "sources": Source.objects.order_by(unhealthy_first, "name")[:10],
         "open_alerts": counts_by_severity(Alert.objects.filter(status=Alert.Status.OPEN)),
+        "failing_destinations": destination_queries.failing(),
         **workers_panel(),
     }
     return render(request, "console/dashboard.html", context)

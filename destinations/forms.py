@@ -145,9 +145,9 @@ class DestinationForm(forms.Form):
         self._check_url("url")
         self._check_url("webhook_url")
         needed = REQUIRED_SECRET.get(kind)
-        if needed and needed not in self.errors and not data.get(needed):
-            if needed not in self.stored:
-                self.add_error(needed, "This field is required.")
+        missing = needed and needed not in self.errors and not data.get(needed)
+        if missing and needed not in self.stored:
+            self.add_error(needed, "This field is required.")
         if kind == Kind.WEBHOOK and "url" not in self.errors and not data.get("url"):
             self.add_error("url", "This field is required.")
         if kind == Kind.EMAIL and "recipients" not in self.errors and not data.get("recipients"):

@@ -31,13 +31,20 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from audit.models import ApiToken
 from audit.trail import record
+from destinations.models import Destination
 from events.models import SavedSearch
 from ingestion.models import BackfillRun, ObjectLedger
 from sources import crypto
 from sources.drafts import SESSION_KEY as DRAFTS
 from sources.models import Source, VerificationRun
 from sources.permissions import SOURCE_ADMINS_GROUP
-from tests.factories import EventFactory, FailureFactory, SourceFactory, UserFactory
+from tests.factories import (
+    DestinationFactory,
+    EventFactory,
+    FailureFactory,
+    SourceFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -69,6 +76,7 @@ def make_world(user) -> World:
     event = EventFactory(source=source, fields={"event": "session.start", "sid": "sid-1"})
     FailureFactory(source=source)
     record("created", source, actor=owner)
+    DestinationFactory(name=f"matrix-{source.pk}", url="https://127.0.0.1:9/refused")
     token, raw = ApiToken.objects.issue(owner, "matrix")
     locked = {"username": f"someone-{source.pk}", "ip_address": "10.0.0.1"}
     AccessAttempt.objects.create(**locked, failures_since_start=1)
@@ -267,6 +275,33 @@ EXPECTATIONS: dict[str, Expect | list[Expect]] = {
     ),
     "admin:<catch-all>": Expect(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 404),
 }
+# destinations: everyone signed in reads; source admins change and send test alerts
+DESTINATION = lambda w: {"pk": Destination.objects.latest("pk").pk}  # noqa: E731
+DESTINATION_ID = lambda w: {"destination_id": Destination.objects.latest("pk").pk}  # noqa: E731
+API_DESTINATION = {"name": "api-made", "kind": "webhook", "url": "https://h.example/x"}
+EXPECTATIONS.update(
+    {
+        "destinations:list": signed_in(),
+        "destinations:new": [
+            source_admins(),
+            Expect(LOGIN, 403, 200, 200, method="post", data={"name": ""}),
+        ],
+        "destinations:detail": [
+            signed_in(kwargs=DESTINATION),
+            Expect(LOGIN, 403, 200, 200, method="post", kwargs=DESTINATION, data={}),
+        ],
+        "destinations:test": Expect(LOGIN, 403, 302, 302, method="post", kwargs=DESTINATION),
+        "destinations:delete": Expect(LOGIN, 403, 302, 302, method="post", kwargs=DESTINATION),
+        "destinations:alert_deliveries": signed_in(kwargs=lambda w: {"alert_id": 1}),
+        "api:list_destinations": api_read(),
+        "api:create_destination": api_write(201, method="post", data=API_DESTINATION),
+        "api:get_destination": api_read(kwargs=DESTINATION_ID),
+        "api:update_destination": api_write(200, method="patch", kwargs=DESTINATION_ID, data={}),
+        "api:delete_destination": api_write(204, method="delete", kwargs=DESTINATION_ID),
+        "api:test_destination": api_write(200, method="post", kwargs=DESTINATION_ID),
+        "api:list_deliveries": api_read(kwargs=DESTINATION_ID),
+    }
+)
 # A registered model's admin URLs (admin:<app>_<model>_<action>) are staff-only through Django's
 # admin: every one is checked below, for every registered model, with an object of that model.
 MODEL_ADMIN_ACTIONS = ("changelist", "add", "history", "delete", "change", "redirect")
