@@ -11,3 +11,10 @@ def deliver(delivery_id: int, attempt: int) -> str:
 @shared_task(name="destinations.sweep")
 def sweep() -> dict[str, int]:
     return delivery.sweep()
+
+
+@shared_task(name="destinations.check_system")
+def check_system() -> dict[str, int]:
+    from destinations import system
+
+    return system.check()

@@ -356,6 +356,11 @@ def _drop_off(facts: SourceFacts) -> Verdict | None:
     return Verdict(Health.UNHEALTHY, reason, Rule.DROP_OFF)
 
 
+def drop_off(facts: SourceFacts) -> Verdict | None:
+    """The drop-off alarm alone (system alerts raise it as an alert, destinations/system.py)."""
+    return _drop_off(facts)
+
+
 RULES = (
     _paused,
     _verification_failed,
