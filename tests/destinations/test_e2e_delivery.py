@@ -12,6 +12,7 @@ import time
 from email import policy
 
 import pytest
+from django.db import transaction
 
 from destinations import delivery, dispatch
 from destinations.models import Delivery, DeliveryAttempt
@@ -175,3 +176,55 @@ def test_one_send_per_change_across_a_sigkill_mid_send(interactive_worker, recei
 
     dispatch.record(alert_view(status="resolved"))  # the next change is sent as usual
     assert json.loads(receiver.wait_for("/hook", 2)[1].body)["change"] == "resolve"
+
+
+def test_a_detections_alert_and_a_drop_off_alert_reach_the_receivers(interactive_worker, receiver):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from destinations import system
+    from detections import services
+    from sources.models import Source
+    from tests.factories import AlertFactory, SourceFactory
+
+    DestinationFactory(name="hook", url=receiver.url + "/hook", secret={"hmac_secret": "k"})
+    DestinationFactory(
+        kind="slack",
+        name="slack",
+        rule_ids=["System.*"],
+        secret={"webhook_url": receiver.url + "/s"},
+    )
+    DestinationFactory(
+        kind="pagerduty", name="pd", url=receiver.url + "/pd", secret={"routing_key": "R"}
+    )
+
+    with transaction.atomic():  # as ingestion saves an alert and links its matches
+        alert = AlertFactory(severity="high")
+    hook = json.loads(receiver.wait_for("/hook", 1)[0].body)
+    assert hook["alert"]["rule_id"] == "Teleport.RootLogin"
+    assert hook["alert"]["id"] == alert.pk
+    assert [e["login"] for e in hook["alert"]["events"]] == ["root"]
+    assert json.loads(receiver.wait_for("/pd", 1)[0].body)["dedup_key"] == str(alert.pk)
+    services.triage(alert, actor=None, status="resolved")
+    assert json.loads(receiver.wait_for("/pd", 2)[1].body)["event_action"] == "resolve"
+
+    source = SourceFactory(name="teleport-prod", alarm_minutes=15)
+    Source.objects.filter(pk=source.pk).update(
+        created_at=timezone.now() - timedelta(hours=1),
+        last_event_at=timezone.now() - timedelta(minutes=20),
+    )
+    system.check()
+    slack = json.loads(receiver.wait_for("/s", 1)[0].body)
+    assert "No data from teleport-prod" in slack["text"]
+    assert "System.SourceDropOff" in slack["blocks"][1]["fields"][1]["text"]
+    hooks = [json.loads(r.body) for r in receiver.wait_for("/hook", 3)]  # trigger, resolve, drop
+    [drop] = [h for h in hooks if h["alert"]["rule_id"] == "System.SourceDropOff"]
+    assert drop["alert"]["alert_context"]["source"] == "teleport-prod"
+    assert drop["alert"]["events"] == []
+
+    Source.objects.filter(pk=source.pk).update(last_event_at=timezone.now())
+    system.check()  # data again: resolved, and PagerDuty told so
+    bodies = [json.loads(r.body) for r in receiver.wait_for("/pd", 4)]
+    assert [b["event_action"] for b in bodies] == ["trigger", "resolve", "trigger", "resolve"]
+    assert bodies[3]["dedup_key"] == bodies[2]["dedup_key"] != str(alert.pk)
