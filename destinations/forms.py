@@ -98,6 +98,8 @@ class DestinationForm(forms.Form):
         self.instance = instance
         super().__init__(*args, **kwargs)
         self.stored = unseal(instance.secrets) if instance is not None else {}
+        for name in ("url", "webhook_url", "routing_key", "recipients"):
+            self.fields[name].conditional = True  # required by some types: not "(optional)"
         for name in SECRET_NAMES:
             if name in self.stored:
                 self.fields[name].help_text = "Set. Leave empty to keep it; type to replace it."
