@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from detections.core import RuleSet, RuleSpecError, load_folder, load_rule
-from tests.detections.core.conftest import TELEPORT
+from tests.detections.rulefiles import TELEPORT
 
 MATCH_ALL = "def rule(event):\n    return True\n"
 

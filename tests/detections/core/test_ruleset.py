@@ -6,7 +6,7 @@ import json
 import pytest
 
 from detections.core import Evaluation, Match, RuleFailure, RuleSet, load_folder
-from tests.detections.core.conftest import TELEPORT
+from tests.detections.rulefiles import TELEPORT
 
 LOGIN = {"event": "user.login", "user": "alice", "success": True, "p_log_type": TELEPORT}
 COMMAND = {"event": "session.command", "program": "nmap", "argv": ["-sS"], "user": "bob"}
