@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "sources",
     "events",
     "logtypes",
+    "detections",
     "ingestion",
 ]
 
@@ -291,6 +292,12 @@ AWS_DEFAULT_REGION = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
 
 # --- Sluice -----------------------------------------------------------------------------------
 SLUICE_SCHEMAS_DIR = Path(os.environ.get("SLUICE_SCHEMAS_DIR", VAR_DIR / "schemas"))
+# More detection rules: folders of Panther-format rules (a .yml and a .py each), separated by ":".
+SLUICE_RULES_DIRS = [
+    Path(part) for part in os.environ.get("SLUICE_RULES_DIRS", "").split(os.pathsep) if part
+]
+# Evaluate the rules on every batch ingestion stores (0: off, e.g. to measure what they cost).
+SLUICE_DETECTIONS = os.environ.get("SLUICE_DETECTIONS", "1") != "0"
 SLUICE_EVENT_RETENTION = timedelta(days=env_int("SLUICE_EVENT_RETENTION_DAYS", 90))
 
 # --- Ingestion (defaults suit production; tests shorten the waits) ----------------------------
