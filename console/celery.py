@@ -4,6 +4,7 @@ import os
 
 from celery import Celery
 from kombu.transport import redis as kombu_redis
+from kombu.transport import virtual as kombu_virtual
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings")
 
@@ -11,13 +12,38 @@ app = Celery("sluice")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-# When Redis goes away while a worker holds unacknowledged messages (acks_late: always, while a
-# task runs), kombu 5.7 closes the channel and tries to put them back through the connection it
-# has just dropped (AttributeError: 'NoneType' object has no attribute 'hostname'): the worker's
-# consumer dies for good while the process stays up (seen in the fault suite's Redis restart).
-# Leave them in the broker's unacked set instead: they come back after the visibility timeout
-# (SLUICE_BROKER_VISIBILITY_SECONDS), as a dead worker's messages do.
-kombu_redis.QoS.restore_at_shutdown = False
+
+class _RedisQoS(kombu_redis.QoS):
+    """kombu 5.7's Redis QoS, made to survive a Redis restart while a worker holds unacknowledged
+    messages (acks_late: always, while a task runs). Both cases were seen in the fault suite.
+
+    - On the restart kombu closes the channel and tries to put the messages back through the
+      connection it has just dropped (AttributeError: ... 'hostname'): the consumer dies while
+      the process stays up. Leave them in the broker's unacked set instead: they come back after
+      the visibility timeout (SLUICE_BROKER_VISIBILITY_SECONDS), as a dead worker's messages do.
+    - A task that was running during the restart then finishes and its message is acknowledged on
+      the closed channel (AttributeError: ... 'client'): "Unrecoverable error", the worker exits.
+      Forget it locally instead; if the broker kept it, it is redelivered after the visibility
+      timeout, and every task here is idempotent.
+    """
+
+    restore_at_shutdown = False
+
+    def ack(self, delivery_tag):
+        if self._channel_closed():
+            return kombu_virtual.QoS.ack(self, delivery_tag)
+        return super().ack(delivery_tag)
+
+    def reject(self, delivery_tag, requeue=False):
+        if self._channel_closed():
+            return kombu_virtual.QoS.ack(self, delivery_tag)
+        return super().reject(delivery_tag, requeue=requeue)
+
+    def _channel_closed(self) -> bool:
+        return self.channel.connection is None
+
+
+kombu_redis.Channel.QoS = _RedisQoS
 
 
 def _add_worker_pulse() -> None:
