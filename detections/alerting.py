@@ -139,5 +139,8 @@ def _fill(alert: Alert, held: list[Match]) -> int:
         return 0
     for name, value in values.items():
         setattr(alert, name, value)
-    alert.save()
+    if alert.pk is None:
+        alert.save()
+    else:  # only what the window decides: a triage saved meanwhile keeps its status and assignee
+        alert.save(update_fields=[*values, "updated_at"])
     return 1
