@@ -8,6 +8,9 @@ run: a bare `COPY` of the same normalized rows into the same table (the limit), 
 Then freshness with S3 notifications: PutObject → events committed (searchable), p50/p95 over K
 objects. Peak RSS of the ingest processes is read from /proc (VmHWM).
 
+`--rules off` runs the same with the detection rules off (SLUICE_DETECTIONS=0 for the workers);
+the default `--rules on` evaluates every batch and prints the matches and alerts it made.
+
 Needs PostgreSQL and Redis (defaults: 127.0.0.1; database sluice_ingest_bench is recreated).
 """
 
@@ -71,6 +74,7 @@ def setup_environment(args) -> dict[str, subprocess.Popen]:
         AWS_DEFAULT_REGION="us-east-1",
         DJANGO_SETTINGS_MODULE="console.settings",
         SLUICE_SQS_WAIT_SECONDS="5",
+        SLUICE_DETECTIONS="1" if args.rules == "on" else "0",
     )
     moto = subprocess.Popen(
         [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
@@ -158,6 +162,9 @@ def main() -> int:
         "--freshness-interval", type=float, default=1.0, help="seconds between those PutObjects"
     )
     cli.add_argument("--copy-runs", type=int, default=3)
+    cli.add_argument(
+        "--rules", choices=("on", "off"), default="on", help="evaluate the detection rules"
+    )
     cli.add_argument(
         "--large-object-mb", type=int, default=0, help="also read one object this big (MB)"
     )
@@ -261,6 +268,7 @@ def run(args, services, log: Path) -> int:
     if stored != args.events:
         print(f"  WARNING: expected {args.events:,} events, found {stored:,}")
     print(f"peak worker RSS (VmHWM): {rss:.0f} MB")
+    print_detections(args.rules)
 
     freshness = measure_freshness(args.freshness, args.freshness_interval, s3)
 
@@ -277,6 +285,15 @@ def run(args, services, log: Path) -> int:
     if args.large_object_mb:
         measure_large_object(args.large_object_mb, s3, source, layout.proc.pid)
     return 0
+
+
+def print_detections(rules: str) -> None:
+    from detections.models import Alert, Match, RuleError
+
+    print(
+        f"rules {rules}: {Match.objects.count():,} matches, {Alert.objects.count():,} alerts, "
+        f"{RuleError.objects.count():,} rule errors"
+    )
 
 
 def measure_large_object(megabytes: int, s3, source, worker_pid: int) -> None:

@@ -22,7 +22,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import connection
-from django.db.models import Max
+from django.db.models import Max, Q
+from django.utils import timezone
 
 from detections.models import SEVERITY_RANK, Alert, Match
 from detections.ruleset import find
@@ -30,21 +31,28 @@ from detections.ruleset import find
 DEFAULT_THRESHOLD = 1
 DEFAULT_DEDUP_MINUTES = 60
 _LOCK_CLASS = 7013  # advisory lock namespace of alert groups (two-int form)
+_CHUNK = 200  # groups per query (SQLite's host-parameter limit)
 
 
 def group(fresh: list[Match], rules) -> int:
-    """Fold newly stored matches into their groups' windows; returns alerts created or changed."""
+    """Fold newly stored matches into their groups' windows; returns alerts created or changed.
+
+    A handful of queries per batch whatever the number of groups: the groups' last windows, their
+    members since, their alerts; then bulk inserts and updates."""
     by_group: dict[str, list[Match]] = defaultdict(list)
     for match in fresh:
         by_group[match.dedup_key].append(match)
-    changed = 0
-    for key in sorted(by_group):
-        _lock(key)
-        matches = by_group[key]
-        threshold, period = _limits(rules, matches[0].rule_id)
-        earliest = min(m.p_event_time for m in matches)
-        changed += recut(key, earliest, threshold=threshold, period=period)
-    return changed
+    keys = sorted(by_group)
+    _lock(keys)
+    earliest = {key: min(m.p_event_time for m in by_group[key]) for key in keys}
+    since = _since(keys, earliest)
+    members = _members(since)
+    alerts = _alerts(since, members)
+    plan = Plan()
+    for key in keys:
+        threshold, period = _limits(rules, by_group[key][0].rule_id)
+        _recut(members.get(key, []), alerts, plan, threshold=threshold, period=period)
+    return plan.apply(alerts)
 
 
 def _limits(rules, rule_id: str) -> tuple[int, timedelta]:
@@ -57,14 +65,79 @@ def _limits(rules, rule_id: str) -> tuple[int, timedelta]:
     return threshold, timedelta(minutes=minutes)
 
 
-def _lock(key: str) -> None:
+def _lock(keys: list[str]) -> None:
+    """Transaction-level advisory locks on the groups, in key order (no deadlock between
+    workers); SQLite needs none."""
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s, %s)",
-            [_LOCK_CLASS, int.from_bytes(bytes.fromhex(key[:8]), "big", signed=True)],
+        for key in keys:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)",
+                [_LOCK_CLASS, int.from_bytes(bytes.fromhex(key[:8]), "big", signed=True)],
+            )
+
+
+def _chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _since(keys: list[str], earliest: dict[str, datetime]) -> dict[str, datetime | None]:
+    """Per group, the start of the last window opening at or before its earliest new match
+    (None: re-cut the whole group). New matches are usually the latest, so one query answers
+    for most groups; a late earlier match asks for its own."""
+    last: dict[str, datetime | None] = {}
+    for chunk in _chunks(keys):
+        last.update(
+            Match.objects.filter(dedup_key__in=chunk)
+            .values_list("dedup_key")
+            .annotate(at=Max("window_start"))
+            .order_by()
         )
+    since: dict[str, datetime | None] = {}
+    for key in keys:
+        at = last.get(key)
+        if at is not None and earliest[key] < at:
+            at = Match.objects.filter(dedup_key=key, window_start__lte=earliest[key]).aggregate(
+                at=Max("window_start")
+            )["at"]
+        since[key] = at
+    return since
+
+
+def _window_filter(since: dict[str, datetime | None], field: str, keys: list[str]) -> Q:
+    query = Q()
+    for key in keys:
+        at = since[key]
+        query |= Q(dedup_key=key, **{f"{field}__gte": at}) if at else Q(dedup_key=key)
+    return query
+
+
+def _members(since: dict[str, datetime | None]) -> dict[str, list[Match]]:
+    """Each group's matches from its re-cut point, ordered by (p_event_time, p_row_id)."""
+    found: dict[str, list[Match]] = defaultdict(list)
+    for chunk in _chunks(sorted(since)):
+        rows = Match.objects.filter(_window_filter(since, "p_event_time", chunk)).order_by(
+            "dedup_key", "p_event_time", "p_row_id"
+        )
+        for match in rows:
+            found[match.dedup_key].append(match)
+    return found
+
+
+def _alerts(since: dict[str, datetime | None], members: dict[str, list[Match]]) -> dict[int, Alert]:
+    """The alerts the re-cut may keep, change or delete."""
+    found: dict[int, Alert] = {}
+    for chunk in _chunks(sorted(since)):
+        found.update(
+            (a.pk, a)
+            for a in Alert.objects.filter(_window_filter(since, "first_event_time", chunk))
+        )
+    held = sorted({m.alert_id for ms in members.values() for m in ms if m.alert_id} - set(found))
+    for chunk in _chunks(held):
+        found.update((a.pk, a) for a in Alert.objects.filter(pk__in=chunk))
+    return found
 
 
 def windows(matches: Iterable[Match], period: timedelta) -> list[tuple[datetime, list[Match]]]:
@@ -77,53 +150,91 @@ def windows(matches: Iterable[Match], period: timedelta) -> list[tuple[datetime,
     return cut
 
 
-def recut(key: str, earliest: datetime, *, threshold: int, period: timedelta) -> int:
-    """Re-cut group `key` from the last window opening at or before `earliest`."""
-    settled = Match.objects.filter(dedup_key=key, window_start__isnull=False)
-    since = settled.filter(window_start__lte=earliest).aggregate(at=Max("window_start"))["at"]
-    members = Match.objects.filter(dedup_key=key).order_by("p_event_time", "p_row_id")
-    alerts = Alert.objects.filter(dedup_key=key)
-    if since is not None:
-        members = members.filter(p_event_time__gte=since)
-        alerts = alerts.filter(first_event_time__gte=since)
-    members = list(members)
-    before = {m.pk: (m.window_start, m.alert_id) for m in members}
-    existing = {alert.pk: alert for alert in alerts}
-    existing.update(
-        (alert.pk, alert)
-        for alert in Alert.objects.filter(pk__in={m.alert_id for m in members if m.alert_id})
-    )
-    used: set[int] = set()
-    changed = 0
+class Plan:
+    """What a batch's re-cuts change, written in bulk by apply()."""
+
+    def __init__(self) -> None:
+        self.used: set[int] = set()  # existing alerts kept
+        self.changed: list[Alert] = []  # existing alerts whose fields change
+        self.created: list[tuple[Alert, list[Match]]] = []
+        self.moved: list[Match] = []  # matches whose window or alert changes
+
+    def apply(self, candidates: dict[int, Alert]) -> int:
+        if self.created:
+            Alert.objects.bulk_create([alert for alert, _ in self.created])
+            for alert, held in self.created:
+                for match in held:
+                    match.alert_id = alert.pk
+        if self.changed:
+            Alert.objects.bulk_update(self.changed, [*WINDOW_FIELDS, "updated_at"], batch_size=500)
+        if self.moved:
+            Match.objects.bulk_update(self.moved, ["window_start", "alert"], batch_size=1000)
+        orphans = [pk for pk in candidates if pk not in self.used]
+        for chunk in _chunks(orphans):
+            Alert.objects.filter(pk__in=chunk).delete()
+        return len(self.created) + len(self.changed)
+
+
+WINDOW_FIELDS = (
+    "title",
+    "severity",
+    "log_type",
+    "first_event_time",
+    "last_event_time",
+    "event_count",
+    "alert_context",
+    "runbook",
+    "reference",
+    "destinations",
+)
+
+
+def _recut(
+    members: list[Match],
+    alerts: dict[int, Alert],
+    plan: Plan,
+    *,
+    threshold: int,
+    period: timedelta,
+) -> None:
+    """Cut one group's members into windows and plan each window's alert (in memory)."""
+    now = timezone.now()
     for start, held in windows(members, period):
         alert = None
         if len(held) >= threshold:
-            alert = _alert_for(held, existing, used)
-            changed += _fill(alert, held)
-            used.add(alert.pk)
+            values = _values(held)
+            alert = _existing(held, alerts, plan.used)
+            if alert is None:
+                first = held[0]
+                alert = Alert(
+                    rule_id=first.rule_id, dedup=first.dedup, dedup_key=first.dedup_key, **values
+                )
+                plan.created.append((alert, held))
+            else:
+                plan.used.add(alert.pk)
+                if any(getattr(alert, k) != v for k, v in values.items()):
+                    for name, value in values.items():
+                        setattr(alert, name, value)
+                    alert.updated_at = now
+                    plan.changed.append(alert)
+        created = alert is not None and alert.pk is None  # its id comes with the bulk insert
+        alert_id = alert.pk if alert is not None else None
         for match in held:
-            match.window_start = start
-            match.alert_id = alert.pk if alert else None
-    moved = [m for m in members if before[m.pk] != (m.window_start, m.alert_id)]
-    Match.objects.bulk_update(moved, ["window_start", "alert"], batch_size=1000)
-    orphans = [pk for pk in existing if pk not in used]
-    if orphans:
-        Alert.objects.filter(pk__in=orphans).delete()
-    return changed
+            if created or match.window_start != start or match.alert_id != alert_id:
+                match.window_start = start
+                match.alert_id = alert_id
+                plan.moved.append(match)
 
 
-def _alert_for(held: list[Match], existing: dict[int, Alert], used: set[int]) -> Alert:
-    candidates = sorted({m.alert_id for m in held if m.alert_id and m.alert_id not in used})
-    if candidates and candidates[0] in existing:
-        return existing[candidates[0]]
+def _existing(held: list[Match], alerts: dict[int, Alert], used: set[int]) -> Alert | None:
+    """The oldest alert already holding one of the window's matches and not taken yet."""
+    candidates = sorted({m.alert_id for m in held if m.alert_id in alerts} - used)
+    return alerts[candidates[0]] if candidates else None
+
+
+def _values(held: list[Match]) -> dict:
     first = held[0]
-    return Alert(rule_id=first.rule_id, dedup=first.dedup, dedup_key=first.dedup_key)
-
-
-def _fill(alert: Alert, held: list[Match]) -> int:
-    """Set the alert from its window's matches; saves and returns 1 when anything changed."""
-    first = held[0]
-    values = {
+    return {
         "title": first.title,
         "severity": max((m.severity for m in held), key=SEVERITY_RANK.__getitem__),
         "log_type": first.p_log_type,
@@ -135,9 +246,3 @@ def _fill(alert: Alert, held: list[Match]) -> int:
         "reference": first.reference,
         "destinations": first.destinations,
     }
-    if alert.pk is not None and all(getattr(alert, k) == v for k, v in values.items()):
-        return 0
-    for name, value in values.items():
-        setattr(alert, name, value)
-    alert.save()
-    return 1

@@ -22,7 +22,10 @@ class AlertFilter(django_filters.FilterSet):
     severity = django_filters.ChoiceFilter(choices=Severity.choices, empty_label="Any")
     rule_id = django_filters.ChoiceFilter(choices=rule_choices, label="Rule", empty_label="Any")
     source = django_filters.ModelChoiceFilter(
-        queryset=Source.objects.order_by("name"), method="filter_source", empty_label="Any"
+        queryset=Source.objects.order_by("name"),
+        method="filter_source",
+        label="Source",
+        empty_label="Any",
     )
     start = django_filters.IsoDateTimeFilter(
         field_name="last_event_time", lookup_expr="gte", label="Events from"

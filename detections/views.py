@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from django.contrib import messages
@@ -89,6 +90,7 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
     rule = ruleset.find(ruleset.current(), alert.rule_id)
     context = {
         "alert": alert,
+        "context_json": json.dumps(alert.alert_context, indent=2, sort_keys=True, default=str),
         "rule": rule,
         "events": events,
         "next_cursor": next_cursor,

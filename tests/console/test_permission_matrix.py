@@ -32,6 +32,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from audit.models import ApiToken
 from audit.trail import record
 from destinations.models import Destination
+from detections.models import RuleError, RuleRun, RuleSetting
 from events.models import SavedSearch
 from ingestion.models import BackfillRun, ObjectLedger
 from sources import crypto
@@ -39,6 +40,7 @@ from sources.drafts import SESSION_KEY as DRAFTS
 from sources.models import Source, VerificationRun
 from sources.permissions import SOURCE_ADMINS_GROUP
 from tests.factories import (
+    AlertFactory,
     DestinationFactory,
     EventFactory,
     FailureFactory,
@@ -53,6 +55,7 @@ LOGIN = "login"  # 302 to /login/?next=...
 ADMIN_LOGIN = "admin login"  # 302 to /admin/login/?next=...
 TELEPORT = "Gravitational.TeleportAudit"
 DRAFT_ID = "d" * 32
+RULE_ID = "Teleport.RootLogin"
 
 
 # --- The objects each URL is filled from (made fresh for every request) ------------------------
@@ -68,6 +71,8 @@ class World:
     ledger: ObjectLedger
     backfill: BackfillRun
     http: Source  # a push source
+    alert: Any = None
+    rule_run: Any = None
 
 
 def make_world(user) -> World:
@@ -82,6 +87,8 @@ def make_world(user) -> World:
     AccessAttempt.objects.create(**locked, failures_since_start=1)
     AccessLog.objects.create(**locked)
     AccessFailureLog.objects.create(**locked)
+    RuleError.objects.create(rule_id=RULE_ID, message="KeyError: 'x'", message_key="k", count=1)
+    RuleSetting.objects.get_or_create(rule_id=RULE_ID, defaults={"severity": "high"})
     return World(
         user=owner,
         source=source,
@@ -96,6 +103,8 @@ def make_world(user) -> World:
             transport="http",
             config={"auth": "bearer", "secret_encrypted": crypto.encrypt("matrix-secret-0123")},
         ),
+        alert=AlertFactory(),
+        rule_run=RuleRun.objects.create(rule_id=RULE_ID, kind=RuleRun.Kind.TESTS),
     )
 
 
@@ -140,6 +149,8 @@ def pk_of(attr: str) -> Callable[[World], dict]:
 SOURCE = pk_of("source")
 SOURCE_ID = lambda w: {"source_id": w.source.pk}  # noqa: E731
 DRAFT = lambda w: {"draft": DRAFT_ID}  # noqa: E731
+RULE = lambda w: {"rule_id": RULE_ID}  # noqa: E731
+ALERT_ID = lambda w: {"alert_id": w.alert.pk}  # noqa: E731
 API_SOURCE = {"name": "api-made", "transport": "s3", "config": {}}
 
 EXPECTATIONS: dict[str, Expect | list[Expect]] = {
@@ -228,6 +239,34 @@ EXPECTATIONS: dict[str, Expect | list[Expect]] = {
     "events:detail": signed_in(kwargs=lambda w: {"row_id": w.event.p_row_id}),
     "events:json": signed_in(kwargs=lambda w: {"row_id": w.event.p_row_id}),
     "events:session": signed_in(kwargs=lambda w: {"sid": "sid-1"}),
+    # alerts: every signed-in user reads and triages; detections: admins change rules
+    "detections:alerts": signed_in(),
+    "detections:alerts_bulk": Expect(
+        LOGIN,
+        302,
+        302,
+        302,
+        method="post",
+        data=lambda w: {"status": "triaged", "alerts": [w.alert.pk]},
+    ),
+    "detections:alert": signed_in(kwargs=pk_of("alert")),
+    "detections:alert_triage": Expect(
+        LOGIN, 302, 302, 302, method="post", kwargs=pk_of("alert"), data={"status": "triaged"}
+    ),
+    "detections:alert_comment": Expect(
+        LOGIN, 302, 302, 302, method="post", kwargs=pk_of("alert"), data={"body": "seen"}
+    ),
+    "detections:rules": signed_in(),
+    "detections:rule": signed_in(kwargs=RULE),
+    "detections:rule_change": Expect(
+        LOGIN, 403, 302, 302, method="post", kwargs=RULE, data={"enabled": "false"}
+    ),
+    "detections:rule_run": Expect(
+        LOGIN, 302, 302, 302, method="post", kwargs=RULE, data={"kind": "tests"}
+    ),
+    "detections:rule_run_status": signed_in(
+        kwargs=lambda w: {"rule_id": RULE_ID, "pk": w.rule_run.pk}
+    ),
     # API: Bearer tokens only; the schema and its docs are public (they hold no data)
     "api:api-root": Expect(404, 404, 404, 404),
     "api:openapi-json": Expect(200, 200, 200, 200),
@@ -249,6 +288,15 @@ EXPECTATIONS: dict[str, Expect | list[Expect]] = {
         401, 401, 401, 401, method="post", kwargs=lambda w: {"source_id": w.http.pk}
     ),
     "api:events_histogram": api_read(),
+    "api:list_alerts": api_read(),
+    "api:get_alert": api_read(kwargs=ALERT_ID),
+    "api:patch_alert": api_read(method="patch", kwargs=ALERT_ID, data={"status": "triaged"}),
+    "api:alert_events": api_read(kwargs=ALERT_ID),
+    "api:list_rules": api_read(),
+    "api:get_rule": api_read(kwargs=lambda w: {"rule_id": RULE_ID}),
+    "api:patch_rule": api_write(
+        200, method="patch", kwargs=lambda w: {"rule_id": RULE_ID}, data={"enabled": False}
+    ),
     # admin site views that are not a registered model's
     "admin:index": Expect(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200),
     "admin:login": Expect(200, 200, 200, 302),

@@ -140,3 +140,18 @@ def body(events: list[dict]) -> bytes:
 def ingest(source, events: list[dict], key: str = "teleport/a.json", version: str = "v1"):
     """Read one object's worth of events through ingestion (parse, store, rules, alerts)."""
     return ingest_body(source, body(events), object_key=key, version=version)
+
+
+# The ingestion fixtures (moto S3 → SQS notifications, an SQS source, the worker layout of ./run)
+# for the end-to-end tests of this folder.
+from tests.ingestion.conftest import (  # noqa: E402
+    ingest_env,
+    notified_bucket,
+    s3,
+    s3_source,
+    sqs,
+    sqs_source,
+    workers,
+)
+
+__all__ = ["ingest_env", "notified_bucket", "s3", "s3_source", "sqs", "sqs_source", "workers"]
