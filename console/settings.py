@@ -258,6 +258,7 @@ CELERY_TASK_ROUTES = {
     "detections.run_rule": {"queue": "interactive"},
     "destinations.deliver": {"queue": "interactive"},
     "destinations.sweep": {"queue": "interactive"},
+    "destinations.follow": {"queue": "interactive"},
     "destinations.check_system": {"queue": "interactive"},
 }
 # Processes per worker of the layout (console/workers.py); `ingest` does the CPU work: one per core.
@@ -282,6 +283,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # destinations: hand out deliveries whose task message was lost; system alerts (drop-off,
     # failing verification, exhausted objects, failure rate) raised and resolved
+    "destinations-follow": {
+        "task": "destinations.follow",
+        "schedule": 5.0,
+        "options": {"expires": 5},
+    },
     "destinations-sweep": {
         "task": "destinations.sweep",
         "schedule": 15.0,
@@ -363,6 +369,9 @@ SLUICE_DESTINATION_MAX_ATTEMPTS = env_int("SLUICE_DESTINATION_MAX_ATTEMPTS", 6)
 SLUICE_DESTINATION_RETRY_SECONDS = env_float("SLUICE_DESTINATION_RETRY_SECONDS", 10)
 SLUICE_DESTINATION_MAX_BACKOFF_SECONDS = env_float("SLUICE_DESTINATION_MAX_BACKOFF_SECONDS", 600)
 SLUICE_DESTINATION_SWEEP_GRACE_SECONDS = env_float("SLUICE_DESTINATION_SWEEP_GRACE_SECONDS", 30)
+# Alerts written in bulk (ingestion) are followed from their updated_at by beat every 5 s; this
+# window (well above the interval) covers a late commit or a missed tick.
+SLUICE_DESTINATION_FOLLOW_SECONDS = env_float("SLUICE_DESTINATION_FOLLOW_SECONDS", 120)
 # System alerts: a source whose failed lines exceed this share of its lines in the last hour.
 SLUICE_SYSTEM_FAILURE_RATE = env_float("SLUICE_SYSTEM_FAILURE_RATE", 0.05)
 # Email destinations: Django's SMTP backend, configured here.

@@ -1,17 +1,22 @@
-"""The seam with the detections app: Django's post_save of detections.Alert. Every save (created,
-severity or status changed, events added; rule alerts and System.* alerts alike) is offered to
-dispatch.record(), in the transaction that saved it. Nothing in detections knows about
-destinations (the layers point the other way). Alerts changed with QuerySet.update() or
-bulk_update() send no signal: detections changes them with save() (alerting._fill,
-services.triage)."""
+"""The seam with the detections app (nothing in detections knows about destinations: the layers
+point the other way). Two ways in, both ending in dispatch.record(), which is idempotent:
+
+- Django's post_save of detections.Alert: a save (a triage, a System.* alert) is offered in the
+  transaction that saved it, so its deliveries commit with it;
+- follow(): alerts written in bulk (ingestion's alert windows use bulk_create/bulk_update, which
+  send no signal) are picked up by beat every few seconds from their updated_at, each under a
+  row lock so a concurrent triage and the follower see the alert in one order.
+"""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_save
+from django.utils import timezone
 
 from destinations import dispatch
 from destinations.view import MAX_EVENTS, AlertView
@@ -32,6 +37,22 @@ def alert_saved(sender, instance, **kwargs) -> None:
             dispatch.record(view_of(instance))
     except Exception:
         log.exception("recording deliveries for alert %s failed", instance.pk)
+
+
+def follow(now: datetime | None = None) -> int:
+    """Record what alerts changed in the last SLUICE_DESTINATION_FOLLOW_SECONDS call for (beat);
+    returns how many deliveries were recorded."""
+    from detections.models import Alert
+
+    now = now or timezone.now()
+    since = now - timedelta(seconds=settings.SLUICE_DESTINATION_FOLLOW_SECONDS)
+    recorded = 0
+    for alert_id in Alert.objects.filter(updated_at__gte=since).values_list("pk", flat=True):
+        with transaction.atomic():
+            alert = Alert.objects.select_for_update().filter(pk=alert_id).first()
+            if alert is not None:
+                recorded += len(dispatch.record(view_of(alert)))
+    return recorded
 
 
 def _iso(value) -> str | None:

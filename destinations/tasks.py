@@ -8,6 +8,13 @@ def deliver(delivery_id: int, attempt: int) -> str:
     return delivery.attempt(delivery_id, attempt)
 
 
+@shared_task(name="destinations.follow")
+def follow() -> int:
+    from destinations import hooks
+
+    return hooks.follow()
+
+
 @shared_task(name="destinations.sweep")
 def sweep() -> dict[str, int]:
     return delivery.sweep()

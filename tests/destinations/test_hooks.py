@@ -83,3 +83,39 @@ def test_the_first_try_reads_the_alerts_events():
     assert view.events[0]["p_log_type"] == "Gravitational.TeleportAudit"
     delivery.refresh_from_db()
     assert delivery.alert["events"][0]["sid"] == f"sid-{alert.dedup_key[:8]}"
+
+
+def test_alerts_written_in_bulk_are_followed_from_their_updated_at():
+    """Ingestion writes alert windows with bulk_create/bulk_update (no post_save): beat's
+    follow() records them, once."""
+    from django.utils import timezone
+
+    from destinations.hooks import follow
+    from detections.models import Alert
+
+    destination = DestinationFactory()
+    template = AlertFactory.build(severity="high")
+    [alert] = Alert.objects.bulk_create([template])
+    assert changes(destination) == []
+
+    assert follow() == 1
+    assert follow() == 0
+    Alert.objects.filter(pk=alert.pk).update(status="resolved", updated_at=timezone.now())
+    assert follow() == 1
+    assert changes(destination) == [(1, "trigger", "high"), (2, "resolve", "high")]
+
+
+def test_follow_looks_back_only_its_window(settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from destinations.hooks import follow
+    from detections.models import Alert
+
+    settings.SLUICE_DESTINATION_FOLLOW_SECONDS = 60
+    destination = DestinationFactory()
+    [alert] = Alert.objects.bulk_create([AlertFactory.build()])
+    Alert.objects.filter(pk=alert.pk).update(updated_at=timezone.now() - timedelta(minutes=5))
+    assert follow() == 0
+    assert changes(destination) == []
