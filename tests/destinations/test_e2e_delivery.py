@@ -228,3 +228,26 @@ def test_a_detections_alert_and_a_drop_off_alert_reach_the_receivers(interactive
     bodies = [json.loads(r.body) for r in receiver.wait_for("/pd", 4)]
     assert [b["event_action"] for b in bodies] == ["trigger", "resolve", "trigger", "resolve"]
     assert bodies[3]["dedup_key"] == bodies[2]["dedup_key"] != str(alert.pk)
+
+
+def test_a_rule_alert_from_ingestion_reaches_the_webhook(interactive_worker, receiver):
+    """Teleport logs through ingestion (parse, store, the built-in rules, alert windows written
+    in bulk) → beat's follow() → the worker → the webhook, with the alert's events."""
+    from destinations.hooks import follow
+    from detections.models import Alert
+    from tests.detections.conftest import ingest, root_login
+    from tests.factories import SourceFactory
+
+    DestinationFactory(url=receiver.url + "/hook", rule_ids=["Teleport.RootLogin"])
+    source = SourceFactory()
+    ingest(source, [root_login(0), root_login(5, host="db-1")])
+    [alert] = Alert.objects.filter(rule_id="Teleport.RootLogin")
+
+    assert follow() == 1
+    body = json.loads(receiver.wait_for("/hook", 1)[0].body)
+    assert body["alert"]["id"] == alert.pk
+    assert body["alert"]["event_count"] == 2
+    assert [e["server_hostname"] for e in body["alert"]["events"]] == ["db-1", "db-1"]
+    assert follow() == 0  # followed once
+    time.sleep(1)
+    assert len(receiver.on("/hook")) == 1
