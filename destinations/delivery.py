@@ -8,6 +8,7 @@ row "unknown" (the message may or may not have arrived: it is never sent twice).
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -19,6 +20,7 @@ from destinations.models import Delivery, DeliveryAttempt
 from destinations.view import AlertView
 
 Status = Delivery.Status
+logger = logging.getLogger(__name__)
 MAX_RETRY_AFTER_SECONDS = 3600
 
 
@@ -30,10 +32,13 @@ def attempt(delivery_id: int, number: int, *, retry: bool = True) -> str:
     if not claimed:
         return "skipped"
     delivery = Delivery.objects.select_related("destination").get(pk=delivery_id)
-    log = DeliveryAttempt.objects.create(delivery=delivery, number=number)
-    view = _with_events(delivery)
-    outcome = senders.send(delivery.destination, view, delivery.change)
-    _log(log, outcome)
+    tried = DeliveryAttempt.objects.create(delivery=delivery, number=number)
+    try:
+        outcome = senders.send(delivery.destination, _with_events(delivery), delivery.change)
+    except Exception as exc:  # a defect must not leave the row "sending" forever
+        logger.exception("delivery %s failed", delivery_id)
+        outcome = Outcome(False, error=f"{type(exc).__name__}: {exc}"[:500])
+    _log(tried, outcome)
     return _settle(delivery, number, outcome, retry=retry)
 
 

@@ -147,3 +147,16 @@ def test_delete(admin_api):
     assert admin_api.delete(f"{API}/{destination.pk}").status_code == 204
     assert not Destination.objects.exists()
     assert AuditEntry.objects.filter(object_type="destination", action="deleted").exists()
+
+
+def test_a_test_alert_to_a_receiver_that_refuses_says_why(admin_api):
+    destination = DestinationFactory(url="https://127.0.0.1:9/refused")
+    response = admin_api.post(f"{API}/{destination.pk}/test")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["change"], body["status"], body["alert_id"]) == ("test", "failed", None)
+    [attempt] = body["tries"]
+    assert attempt["ok"] is False
+    assert attempt["error"].startswith("could not connect")
+    listed = admin_api.get(f"{API}/{destination.pk}/deliveries").json()
+    assert [d["id"] for d in listed] == [body["id"]]
