@@ -120,6 +120,8 @@ def destination_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def alert_deliveries(request: HttpRequest, alert_id: int) -> HttpResponse:
-    """The delivery log of one alert: a partial for the alert page (hx-get on load)."""
+    """The delivery log of one alert: the partial the alert page loads (hx-get), or a page."""
     context = {"deliveries": queries.for_alert(alert_id), "alert_id": alert_id}
-    return render(request, "destinations/partials/alert_deliveries.html", context)
+    if request.htmx:
+        return render(request, "destinations/partials/alert_deliveries.html", context)
+    return render(request, "destinations/alert_deliveries.html", context)

@@ -90,11 +90,16 @@ def test_an_alerts_delivery_log(viewer_client):
     destination = DestinationFactory(name="chat")
     delivery_for(destination, "failed", alert_id=42, error="HTTP 400")
     delivery_for(DestinationFactory(name="other"), "delivered", alert_id=43)
-    html = viewer_client.get("/destinations/alerts/42/").content.decode()
-    assert 'id="alert-deliveries"' in html
+    html = viewer_client.get(
+        "/destinations/alerts/42/", headers={"HX-Request": "true"}
+    ).content.decode()
+    assert html.startswith('<section id="alert-deliveries"')
     assert "chat" in html
     assert "other" not in html
     assert "HTTP 400" in html
+    page = viewer_client.get("/destinations/alerts/42/").content.decode()  # without JS: a page
+    assert "<title>Deliveries of alert 42" in page
+    assert 'id="alert-deliveries"' in page
 
 
 def test_a_failing_destination_shows_on_the_dashboard(viewer_client):
