@@ -78,7 +78,7 @@ def view_of(alert) -> AlertView:
         url=console_url(alert.get_absolute_url()),
         log_types=[log_type] if log_type else [],
         dedup=alert.dedup,
-        runbook=alert.runbook or "",
+        runbook=alert.runbook or str((alert.alert_context or {}).get("runbook", "")),
         alert_context=alert.alert_context or {},
         destinations=[str(d) for d in (getattr(alert, "destinations", None) or [])],
         created_at=_iso(alert.created_at),

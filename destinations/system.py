@@ -159,7 +159,14 @@ def _apply(rule, source, finding: Finding | None, now, overrides) -> str | None:
             return None
         triage_services.triage(current, actor=None, status=Alert.Status.RESOLVED)
         return "resolved"
-    context = {"source_id": source.pk, "source": source.name, **finding.context}
+    # the runbook rides in the context: the alert page reads Alert.runbook beside its rule's,
+    # and a System.* rule has no rule file
+    context = {
+        "source_id": source.pk,
+        "source": source.name,
+        **finding.context,
+        "runbook": rule.runbook,
+    }
     if current is not None:
         if (current.title, current.alert_context) != (finding.title, context):
             current.title, current.alert_context, current.last_event_time = (
@@ -181,6 +188,5 @@ def _apply(rule, source, finding: Finding | None, now, overrides) -> str | None:
             last_event_time=now,
             event_count=0,
             alert_context=context,
-            runbook=rule.runbook,
         )
     return "raised"

@@ -222,6 +222,7 @@ def test_a_detections_alert_and_a_drop_off_alert_reach_the_receivers(interactive
     [drop] = [h for h in hooks if h["alert"]["rule_id"] == "System.SourceDropOff"]
     assert drop["alert"]["alert_context"]["source"] == "teleport-prod"
     assert drop["alert"]["events"] == []
+    assert drop["alert"]["runbook"].startswith("Check that the log shipper still writes")
 
     Source.objects.filter(pk=source.pk).update(last_event_at=timezone.now())
     system.check()  # data again: resolved, and PagerDuty told so

@@ -131,3 +131,14 @@ def test_system_alerts_are_routed_like_rule_alerts():
     changes = list(Delivery.objects.filter(destination=ops).values_list("change", flat=True))
     assert sorted(changes) == ["resolve", "trigger"]
     assert not Delivery.objects.filter(destination=rules_only).exists()
+
+
+def test_a_system_alert_opens_on_the_alerts_pages(viewer_client):
+    quiet_source(name="teleport-prod")
+    system.check(NOW + timedelta(minutes=10))
+    alert = Alert.objects.get(rule_id="System.SourceDropOff")
+    page = viewer_client.get(alert.get_absolute_url())
+    assert page.status_code == 200
+    assert "No data from teleport-prod" in page.content.decode()
+    listing = viewer_client.get("/alerts/?rule_id=System.SourceDropOff")
+    assert "No data from teleport-prod" in listing.content.decode()
