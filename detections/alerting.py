@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import connection
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 
 from detections.models import SEVERITY_RANK, Alert, Match
@@ -34,11 +34,12 @@ _LOCK_CLASS = 7013  # advisory lock namespace of alert groups (two-int form)
 _CHUNK = 200  # groups per query (SQLite's host-parameter limit)
 
 
-def group(fresh: list[Match], rules) -> int:
-    """Fold newly stored matches into their groups' windows; returns alerts created or changed.
+def store(fresh: list[Match], rules) -> int:
+    """Insert new matches, each in its window, and fold them into their groups' alerts; returns
+    alerts created or changed.
 
-    A handful of queries per batch whatever the number of groups: the groups' last windows, their
-    members since, their alerts; then bulk inserts and updates."""
+    A handful of queries per batch whatever the number of groups: the groups' last windows,
+    their stored members since, their alerts; then bulk inserts and updates."""
     by_group: dict[str, list[Match]] = defaultdict(list)
     for match in fresh:
         by_group[match.dedup_key].append(match)
@@ -48,11 +49,16 @@ def group(fresh: list[Match], rules) -> int:
     since = _since(keys, earliest)
     members = _members(since)
     alerts = _alerts(since, members)
-    plan = Plan()
+    plan = Plan(fresh)
     for key in keys:
         threshold, period = _limits(rules, by_group[key][0].rule_id)
-        _recut(members.get(key, []), alerts, plan, threshold=threshold, period=period)
+        group = sorted([*members.get(key, []), *by_group[key]], key=_order)
+        _recut(group, alerts, plan, threshold=threshold, period=period)
     return plan.apply(alerts)
+
+
+def _order(match: Match) -> tuple:
+    return (match.p_event_time, match.p_row_id)
 
 
 def _limits(rules, rule_id: str) -> tuple[int, timedelta]:
@@ -66,16 +72,16 @@ def _limits(rules, rule_id: str) -> tuple[int, timedelta]:
 
 
 def _lock(keys: list[str]) -> None:
-    """Transaction-level advisory locks on the groups, in key order (no deadlock between
-    workers); SQLite needs none."""
+    """Transaction-level advisory locks on the groups, in one statement taking them in
+    ascending order (so two workers never wait on each other crosswise); SQLite needs none."""
     if connection.vendor != "postgresql":
         return
+    ids = sorted({int.from_bytes(bytes.fromhex(key[:8]), "big", signed=True) for key in keys})
     with connection.cursor() as cursor:
-        for key in keys:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s)",
-                [_LOCK_CLASS, int.from_bytes(bytes.fromhex(key[:8]), "big", signed=True)],
-            )
+        cursor.execute(
+            "SELECT count(pg_advisory_xact_lock(%s, k)) FROM unnest(%s::int[]) AS k",
+            [_LOCK_CLASS, ids],
+        )
 
 
 def _chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
@@ -106,20 +112,25 @@ def _since(keys: list[str], earliest: dict[str, datetime]) -> dict[str, datetime
     return since
 
 
-def _window_filter(since: dict[str, datetime | None], field: str, keys: list[str]) -> Q:
-    query = Q()
-    for key in keys:
-        at = since[key]
-        query |= Q(dedup_key=key, **{f"{field}__gte": at}) if at else Q(dedup_key=key)
-    return query
+def _since_rows(since: dict[str, datetime | None], keys: list[str]) -> tuple[str, list]:
+    """An inline table s(k, t) of groups and their re-cut points, for the raw queries below."""
+    cast = "::timestamptz" if connection.vendor == "postgresql" else ""
+    adapt = connection.ops.adapt_datetimefield_value
+    rows = ", ".join(f"(%s, %s{cast})" for _ in keys)
+    params = [value for key in keys for value in (key, adapt(since[key]))]
+    return f"WITH s(k, t) AS (VALUES {rows})", params
 
 
 def _members(since: dict[str, datetime | None]) -> dict[str, list[Match]]:
-    """Each group's matches from its re-cut point, ordered by (p_event_time, p_row_id)."""
+    """Each group's stored matches from its re-cut point."""
     found: dict[str, list[Match]] = defaultdict(list)
+    table = Match._meta.db_table
     for chunk in _chunks(sorted(since)):
-        rows = Match.objects.filter(_window_filter(since, "p_event_time", chunk)).order_by(
-            "dedup_key", "p_event_time", "p_row_id"
+        head, params = _since_rows(since, chunk)
+        rows = Match.objects.raw(
+            f"{head} SELECT m.* FROM {table} m JOIN s ON m.dedup_key = s.k "  # noqa: S608
+            "WHERE s.t IS NULL OR m.p_event_time >= s.t",
+            params,
         )
         for match in rows:
             found[match.dedup_key].append(match)
@@ -129,11 +140,15 @@ def _members(since: dict[str, datetime | None]) -> dict[str, list[Match]]:
 def _alerts(since: dict[str, datetime | None], members: dict[str, list[Match]]) -> dict[int, Alert]:
     """The alerts the re-cut may keep, change or delete."""
     found: dict[int, Alert] = {}
+    table = Alert._meta.db_table
     for chunk in _chunks(sorted(since)):
-        found.update(
-            (a.pk, a)
-            for a in Alert.objects.filter(_window_filter(since, "first_event_time", chunk))
+        head, params = _since_rows(since, chunk)
+        rows = Alert.objects.raw(
+            f"{head} SELECT a.* FROM {table} a JOIN s ON a.dedup_key = s.k "  # noqa: S608
+            "WHERE s.t IS NULL OR a.first_event_time >= s.t",
+            params,
         )
+        found.update((a.pk, a) for a in rows)
     held = sorted({m.alert_id for ms in members.values() for m in ms if m.alert_id} - set(found))
     for chunk in _chunks(held):
         found.update((a.pk, a) for a in Alert.objects.filter(pk__in=chunk))
@@ -153,11 +168,12 @@ def windows(matches: Iterable[Match], period: timedelta) -> list[tuple[datetime,
 class Plan:
     """What a batch's re-cuts change, written in bulk by apply()."""
 
-    def __init__(self) -> None:
+    def __init__(self, fresh: list[Match]) -> None:
+        self.fresh = fresh  # new matches: inserted with their window and alert
         self.used: set[int] = set()  # existing alerts kept
         self.changed: list[Alert] = []  # existing alerts whose fields change
         self.created: list[tuple[Alert, list[Match]]] = []
-        self.moved: list[Match] = []  # matches whose window or alert changes
+        self.moved: list[Match] = []  # stored matches whose window or alert changes
 
     def apply(self, candidates: dict[int, Alert]) -> int:
         if self.created:
@@ -165,14 +181,34 @@ class Plan:
             for alert, held in self.created:
                 for match in held:
                     match.alert_id = alert.pk
-        if self.changed:
-            Alert.objects.bulk_update(self.changed, [*WINDOW_FIELDS, "updated_at"], batch_size=500)
-        if self.moved:
-            Match.objects.bulk_update(self.moved, ["window_start", "alert"], batch_size=1000)
+        Match.objects.bulk_create(self.fresh, batch_size=1000)
+        _update(Alert, self.changed, [*WINDOW_FIELDS, "updated_at"])
+        _update(Match, self.moved, ["window_start", "alert_id"])
         orphans = [pk for pk in candidates if pk not in self.used]
         for chunk in _chunks(orphans):
             Alert.objects.filter(pk__in=chunk).delete()
         return len(self.created) + len(self.changed)
+
+
+def _update(model, rows: list, names: list[str]) -> None:
+    """UPDATE each row's `names` by primary key, in one executemany (a bulk_update builds one
+    CASE per field and row: slow to compile for thousands of rows)."""
+    if not rows:
+        return
+    fields = [model._meta.get_field(name) for name in names]
+    columns = ", ".join(f"{field.column} = %s" for field in fields)
+    params = [
+        [
+            *(field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields),
+            row.pk,
+        ]
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {model._meta.db_table} SET {columns} WHERE id = %s",  # noqa: S608 - our names
+            params,
+        )
 
 
 WINDOW_FIELDS = (
@@ -217,12 +253,13 @@ def _recut(
                         setattr(alert, name, value)
                     alert.updated_at = now
                     plan.changed.append(alert)
-        created = alert is not None and alert.pk is None  # its id comes with the bulk insert
+        new_alert = alert is not None and alert.pk is None  # its id comes with the insert
         alert_id = alert.pk if alert is not None else None
         for match in held:
-            if created or match.window_start != start or match.alert_id != alert_id:
-                match.window_start = start
-                match.alert_id = alert_id
+            if match.pk is None:  # new: inserted with its window
+                match.window_start, match.alert_id = start, alert_id
+            elif new_alert or (match.window_start, match.alert_id) != (start, alert_id):
+                match.window_start, match.alert_id = start, alert_id
                 plan.moved.append(match)
 
 

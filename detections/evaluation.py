@@ -78,10 +78,10 @@ def evaluate_batch(events: Sequence[ParsedEvent], *, source_id: int | None) -> B
     result = BatchResult(errors=len(errors))
     if errors:
         _record_errors(errors)
-    fresh = _store_new(found)
+    fresh = _new(found)
     result.matches = len(fresh)
     if fresh:
-        result.alerts = alerting.group(fresh, rules)
+        result.alerts = alerting.store(fresh, rules)
     return result
 
 
@@ -108,8 +108,8 @@ def _match_row(event: ParsedEvent, match, source_id: int | None) -> Match:
     )
 
 
-def _store_new(found: list[Match]) -> list[Match]:
-    """Insert the matches not stored yet; returns those (with their ids)."""
+def _new(found: list[Match]) -> list[Match]:
+    """The matches not stored yet (one per rule and row id)."""
     if not found:
         return []
     row_ids = sorted({m.p_row_id for m in found})
@@ -122,20 +122,9 @@ def _store_new(found: list[Match]) -> list[Match]:
         key = (match.rule_id, match.p_row_id)
         if key not in stored:
             fresh.setdefault(key, match)
-    rows = list(fresh.values())
     # Concurrent writers of one object take turns on its origin lock (events/store.py), and
     # SQLite writes one transaction at a time, so nothing can insert these rows in between.
-    Match.objects.bulk_create(rows, batch_size=1000)
-    if rows and rows[0].pk is None:  # backends that return no ids from bulk inserts
-        ids = {
-            (rule_id, row_id): pk
-            for rule_id, row_id, pk in Match.objects.filter(
-                p_row_id__in=[m.p_row_id for m in rows]
-            ).values_list("rule_id", "p_row_id", "pk")
-        }
-        for match in rows:
-            match.pk = ids[(match.rule_id, match.p_row_id)]
-    return rows
+    return list(fresh.values())
 
 
 def _record_errors(errors: list[tuple[str, str, ParsedEvent]]) -> None:
