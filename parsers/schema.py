@@ -82,6 +82,11 @@ class SchemaError(ValueError):
         super().__init__(f"{where}: {problem}")
 
 
+def valid_log_type_name(name: str) -> bool:
+    """Vendor.LogType: letters, digits and '_', dotted, starting with a letter."""
+    return bool(_SCHEMA_NAME.match(name))
+
+
 def column_name(name: str) -> str:
     """Panther's column naming: characters outside [A-Za-z0-9_] become '_'."""
     return _COLUMN_UNSAFE.sub("_", name)
