@@ -83,6 +83,7 @@ class AuditEntry(models.Model):
         USER = "user", "User"
         GROUP = "group", "Group"
         API_TOKEN = "apitoken", "API token"
+        SCHEMA_VERSION = "schemaversion", "Log type schema"
 
     class Via(models.TextChoices):
         CONSOLE = "console", "Console"

@@ -300,7 +300,10 @@ class Inference:
 
 def dump_yaml(doc: dict[str, Any]) -> str:
     """A schema mapping as YAML, keys in the order Panther's documentation writes them."""
-    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+    text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+    if yaml.safe_load(text) != doc:  # characters YAML reads back differently (NEL, LS...)
+        text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=False, width=100)
+    return text
 
 
 def infer_records(records: Iterable[bytes | str]) -> Inference:
