@@ -79,6 +79,11 @@ class SampleResult:
     failure_count: int = 0
     extra_keys: Counter = field(default_factory=Counter)
 
+    @property
+    def extra_key_counts(self) -> list[tuple[str, int]]:
+        """(key, lines) of the keys left to p_extra, most frequent first."""
+        return self.extra_keys.most_common()
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "event_count": self.event_count,

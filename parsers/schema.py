@@ -138,7 +138,8 @@ def load_schema(path_or_text: str | Path, *, source_name: str | None = None) -> 
     try:
         doc = yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - CSafeLoader/SafeLoader only
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        # the context ("while parsing a flow sequence") starts where the user has to look
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
         raise SchemaError(source, where, f"invalid YAML: {_first_line(exc)}") from None
     return _build_schema(doc, source, text)
