@@ -20,6 +20,7 @@ api = NinjaAPI(
 api.add_router("/v1/sources", "sources.api.router")
 api.add_router("/v1/events", "events.api.router")
 api.add_router("/v1/ingest", "ingestion.api.router")
+api.add_router("/v1/schemas", "logtypes.api.router")
 
 
 def urlpatterns() -> tuple:
