@@ -93,6 +93,10 @@ def _flag(value: Any, option: str) -> bool:
 
 def _finish(values: dict[str, str], empty: frozenset[str], trim: bool) -> dict[str, Any]:
     """Trimmed values; empty ones (and the emptyValues) left out."""
+    if not trim and "" not in empty:
+        empty = empty | {""}
+    if not trim and empty.isdisjoint(values.values()) and None not in values.values():
+        return values  # the usual line: nothing to drop (one C-level pass)
     out = {}
     for key, value in values.items():
         if value is None:
@@ -133,7 +137,7 @@ def _csv_splitter(spec: ParserSpec, empty: frozenset[str], trim: bool) -> Splitt
             values = text.split(delimiter)
         if len(values) != len(names):
             return None
-        return _finish(dict(zip(names, values, strict=True)), empty, trim)
+        return _finish(dict(zip(names, values)), empty, trim)  # noqa: B905 - lengths checked
 
     split_csv.header_lines = (1 if has_header else 0) + skip  # type: ignore[attr-defined]
     split_csv.learns_header = has_header and columns is None  # type: ignore[attr-defined]
@@ -320,7 +324,7 @@ class TextParser(Parser):
     """A schema whose lines are cut by csv/regex/fastmatch (or JSON with transformations): the
     values become a decoded object for the JSON parser's own normalization."""
 
-    __slots__ = ("_header_lines", "_headers", "_split", "_transform")
+    __slots__ = ("_header_lines", "_headers", "_learns_header", "_split", "_transform")
 
     takes_text = True  # a classifier hands it the raw line, not a decoded JSON object
 
@@ -329,6 +333,7 @@ class TextParser(Parser):
         self._split = build_splitter(schema.parser) if schema.parser is not None else None
         self._transform = compile_transforms(schema.fields)
         self._header_lines = getattr(self._split, "header_lines", 0)
+        self._learns_header = getattr(self._split, "learns_header", False)
         self._headers: list[Any] = [None, None]  # (origin, its columns) learnt from line 1
 
     def parse(
@@ -372,7 +377,7 @@ class TextParser(Parser):
         text = raw.decode("utf-8") if isinstance(raw, bytes | bytearray) else raw
         text = text.rstrip("\r\n")
         split = self._split
-        if getattr(split, "learns_header", False):
+        if self._learns_header:
             columns = self._headers[1] if self._headers[0] is origin else None
             if columns is None:
                 raise ValueError("no header line seen for this object")
@@ -390,7 +395,7 @@ class TextParser(Parser):
 
     def _header(self, raw: bytes | str, origin: Origin, line: int) -> None:
         """skipHeaderLines are skipped; with hasHeader the line after them names the columns."""
-        if line == self._header_lines and getattr(self._split, "learns_header", False):
+        if line == self._header_lines and self._learns_header:
             text = raw.decode("utf-8", "replace") if isinstance(raw, bytes | bytearray) else raw
             delimiter = self._split.delimiter  # type: ignore[union-attr]
             columns = next(csv.reader([text.rstrip("\r\n")], delimiter=delimiter), [])
