@@ -163,7 +163,6 @@ def save(text: str, *, user=None, via: str = "console", name: str | None = None)
         author=user if getattr(user, "is_authenticated", False) else None,
         author_label=user.get_username() if getattr(user, "is_authenticated", False) else "",
     )
-    _write_file(schema.name, text)
     action = AuditEntry.Action.UPDATED if current is not None else AuditEntry.Action.CREATED
     trail.record(
         action,
@@ -173,6 +172,7 @@ def save(text: str, *, user=None, via: str = "console", name: str | None = None)
         object_label=str(version),
         changes={"version": [last.version if last else None, version.version]},
     )
+    _write_file(schema.name, text)  # last: a failing write rolls the version back
     return version
 
 

@@ -137,3 +137,52 @@ def test_inference_from_a_sample_gives_an_editable_schema():
     assert [f.name for f in schema.fields] == ["time", "level", "status", "who"]
     with pytest.raises(ValueError, match="nothing to infer"):
         custom.infer(b"[1,2]\n", "Custom.X")
+
+
+NGINX_SCHEMA = """\
+schema: Custom.Nginx
+parser:
+  fastmatch:
+    match:
+      - '%{remote_addr} - %{remote_user} [%{time_local}] "%{request}" %{status} %{bytes}'
+    emptyValues: ["-"]
+fields:
+  - name: remote_addr
+    required: true
+    type: string
+    indicators: [ip]
+  - name: remote_user
+    type: string
+  - name: time_local
+    required: true
+    type: timestamp
+    timeFormats: ["%d/%b/%Y:%H:%M:%S %z"]
+    isEventTime: true
+  - name: request
+    type: string
+  - name: status
+    type: int
+  - name: bytes
+    type: bigint
+"""
+
+
+def test_the_workers_parse_a_saved_text_log_type_and_search_knows_its_columns(
+    schemas_dir, admin_user
+):
+    from events.filters import schema_columns
+    from events.models import Event, Failure
+    from ingestion.process import ingest_body
+    from tests.factories import SourceFactory
+
+    custom.save(NGINX_SCHEMA, user=admin_user)
+    source = SourceFactory(name="nginx", log_types=["Custom.Nginx"])
+    body = b'203.0.113.9 - - [27/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 612\ngarbage\n'
+    outcome = ingest_body(source, gzip.compress(body), object_key="nginx/1.gz", version="v1")
+    assert (outcome.events, outcome.failures) == (1, 1)
+    event = Event.objects.get(source=source)
+    assert event.p_log_type == "Custom.Nginx"
+    assert event.fields["status"] == 200
+    assert event.p_any_ip_addresses == ["203.0.113.9"]
+    assert "does not match the fastmatch pattern" in Failure.objects.get(source=source).error
+    assert "remote_addr" in schema_columns()

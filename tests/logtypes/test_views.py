@@ -87,3 +87,10 @@ def test_saving_makes_a_tile_and_a_version_page(schemas_dir, admin_client):
 def test_built_ins_have_no_editor(schemas_dir, admin_client):
     url = reverse("logtypes:edit", args=["Gravitational.TeleportAudit"])
     assert admin_client.get(url).status_code == 404
+
+
+def test_the_audit_log_links_a_version_to_its_log_type(schemas_dir, admin_client):
+    admin_client.post(reverse("logtypes:new"), {"text": APP, "action": "save"})
+    page = admin_client.get(reverse("audit")).content.decode()
+    assert reverse("logtypes:detail", args=["Custom.App"]) + "#v1" in page
+    assert "Custom.App v1" in page
