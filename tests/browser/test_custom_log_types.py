@@ -86,6 +86,16 @@ def test_from_a_sample_to_search(
     expect(page.get_by_role("heading", name=re.compile("WebApp"))).to_be_visible()
     expect(page.locator(".versions")).to_contain_text("v1 by alice-admin")
 
+    # The editor is usable on a phone: one column, nothing wider than the screen
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/schemas/Custom.WebApp/edit/")
+    widths = page.evaluate(
+        "[...document.querySelectorAll('main *')].map(e => e.getBoundingClientRect().right)"
+    )
+    assert max(widths) <= 390
+    expect(page.get_by_role("button", name="Infer from sample")).to_be_visible()
+    page.set_viewport_size({"width": 1440, "height": 900})
+
     # Onboard an S3 source with its tile
     page.goto(f"{live_server.url}/sources/new/?q=WebApp")
     page.get_by_role("link", name=re.compile(r"^WebApp")).click()
