@@ -351,13 +351,14 @@ class TextParser(Parser):
             return None
         try:
             obj = self._decode(raw, origin)
-        except (ValueError, TypeError, RecursionError) as exc:
+        except (ValueError, TypeError, RecursionError, csv.Error) as exc:
             return ParseFailure(line, offset, str(exc), _as_bytes(raw))
-        if self._transform is not None:
-            self._transform(obj)
-        return Parser.parse_object(
-            self, obj, raw, origin, line, offset=offset, parse_time=parse_time, owned=True
-        )
+        try:
+            if self._transform is not None:
+                self._transform(obj)
+            return self._build(obj, raw, origin, line, offset, parse_time)
+        except Exception as exc:  # a bug must not lose the line: keep it as a failure
+            return ParseFailure(line, offset, f"internal error: {exc!r}", _as_bytes(raw))
 
     def parse_object(self, obj: dict[str, Any], raw: bytes | str, origin: Origin, line: int, **kw):
         if self._split is not None:  # a classifier decoded a JSON line: not ours
@@ -370,7 +371,10 @@ class TextParser(Parser):
 
     def _decode(self, raw: bytes | str, origin: Origin) -> dict[str, Any]:
         if self._split is None:
-            obj = _loads(raw)
+            try:
+                obj = _loads(raw)
+            except ValueError as exc:
+                raise ValueError(f"invalid JSON: {exc}") from None
             if type(obj) is not dict:
                 raise ValueError("expected a JSON object")
             return obj

@@ -293,6 +293,11 @@ def test_transformations_only_on_top_level_fields():
         load_schema(nested)
 
 
+def test_a_csv_line_with_a_broken_quote_is_a_failure():
+    (broken,) = parse_all(CSV_EXPORT, b'time,user\n2026-11-27T10:00:00Z,"bob\n')
+    assert type(broken) is ParseFailure
+
+
 def test_every_result_of_a_text_parser_is_an_event_or_a_failure():
     results = parse_all(NGINX, NGINX_LINES + b"\xff\xfe not utf-8\n")
     assert [type(r) for r in results] == [ParsedEvent, ParsedEvent, ParseFailure, ParseFailure]
