@@ -86,6 +86,8 @@ class AuditEntry(models.Model):
         API_TOKEN = "apitoken", "API token"
         ALERT = "alert", "Alert"
         RULE = "rulesetting", "Detection rule"
+        SCHEMA_VERSION = "schemaversion", "Log type schema"
+        DESTINATION = "destination", "Alert destination"
 
     class Via(models.TextChoices):
         CONSOLE = "console", "Console"

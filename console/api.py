@@ -24,6 +24,7 @@ api.add_router("/v1/ingest", "ingestion.api.router")
 api.add_router("/v1/destinations", "destinations.api.router")
 api.add_router("/v1/alerts", "detections.api.alerts_router")
 api.add_router("/v1/rules", "detections.api.rules_router")
+api.add_router("/v1/schemas", "logtypes.api.router")
 
 
 def urlpatterns() -> tuple:

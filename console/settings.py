@@ -354,6 +354,8 @@ SLUICE_LIST_MAX_OBJECTS = env_int("SLUICE_LIST_MAX_OBJECTS", 1000)
 # requests per minute one source accepts (429 above; 0: no limit).
 SLUICE_HTTP_MAX_BODY_BYTES = env_int("SLUICE_HTTP_MAX_BODY_BYTES", 10 << 20)
 SLUICE_HTTP_RATE_LIMIT = env_int("SLUICE_HTTP_RATE_LIMIT", 600)
+# Custom log types: the largest sample (decompressed bytes) the schema tester and inference read.
+SLUICE_SAMPLE_MAX_BYTES = env_int("SLUICE_SAMPLE_MAX_BYTES", 5 << 20)
 # The key that encrypts secrets stored in sources' settings (sources/crypto.py); without it, one
 # derived from SECRET_KEY (so rotating SECRET_KEY would make them unreadable).
 SLUICE_SECRETS_KEY = os.environ.get("SLUICE_SECRETS_KEY", "")

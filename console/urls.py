@@ -7,6 +7,9 @@ from audit import views as audit_views
 from console import views
 from console.api import urlpatterns as api_urlpatterns
 from ingestion import views as ingestion_views
+from logtypes import urls as logtypes_urls
+from logtypes.views import SampleSource
+from sources import samples
 from sources import urls as sources_urls
 
 urlpatterns = [
@@ -40,4 +43,13 @@ urlpatterns = [
     path("search/", include("events.urls")),
     path("destinations/", include("destinations.urls")),
     path("", include("detections.urls")),
+    # the schema tester reads samples from S3 sources (logtypes imports no sources)
+    path(
+        "schemas/",
+        include(
+            logtypes_urls.patterns(
+                sample_source=SampleSource(samples.s3_choices, samples.read_s3_sample)
+            )
+        ),
+    ),
 ]

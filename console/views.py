@@ -22,6 +22,7 @@ from destinations import queries as destination_queries
 from detections.models import Alert
 from detections.queries import counts_by_severity
 from events.models import Event, Failure
+from logtypes.models import SchemaVersion
 from sources import health, runtime
 from sources.models import Source
 from sources.permissions import can_manage_sources
@@ -95,10 +96,18 @@ def account_role(request: HttpRequest) -> dict:
 
 
 def audit_links(entries: Iterable[AuditEntry]) -> dict[tuple[str, str], str]:
-    """The audit log links each entry's source that still exists to its History tab."""
-    ids = {e.object_id for e in entries if e.object_type == AuditEntry.ObjectType.SOURCE}
+    """The audit log links each entry's source that still exists to its History tab, and each
+    log type version to its place on the log type's page."""
+    entries = list(entries)
+    kinds = AuditEntry.ObjectType
+    ids = {e.object_id for e in entries if e.object_type == kinds.SOURCE}
     existing = Source.objects.filter(pk__in=[i for i in ids if i.isdigit()])
-    return {
-        (AuditEntry.ObjectType.SOURCE.value, str(pk)): reverse("sources:history", args=[pk])
+    links = {
+        (kinds.SOURCE.value, str(pk)): reverse("sources:history", args=[pk])
         for pk in existing.values_list("pk", flat=True)
     }
+    ids = {e.object_id for e in entries if e.object_type == kinds.SCHEMA_VERSION}
+    for version in SchemaVersion.objects.filter(pk__in=[i for i in ids if i.isdigit()]):
+        page = reverse("logtypes:detail", args=[version.name])
+        links[(kinds.SCHEMA_VERSION.value, str(version.pk))] = f"{page}#v{version.version}"
+    return links

@@ -1,4 +1,4 @@
-"""Command line: `python -m parsers parse|schemas|validate`.
+"""Command line: `python -m parsers parse|schemas|validate|infer`.
 
 Exit 0 when the input was read (failures or not), 2 for usage errors with a one-line message.
 """
@@ -14,11 +14,12 @@ from typing import IO, NoReturn
 import orjson
 
 from parsers.classify import Classifier
+from parsers.infer import Inference, InferenceError
 from parsers.parser import Origin, ParsedEvent
 from parsers.pipeline import ParseStats, gc_tuned, parse_stream
 from parsers.registry import Registry, default_registry
-from parsers.schema import SchemaError, load_schema
-from parsers.streams import STREAM_TYPES
+from parsers.schema import SchemaError, load_schema, valid_log_type_name
+from parsers.streams import STREAM_TYPES, DecompressionError, open_decompressed
 
 USAGE_ERROR = 2
 
@@ -51,6 +52,12 @@ def _build_cli() -> argparse.ArgumentParser:
 
     validate = commands.add_parser("validate", help="check a schema file")
     validate.add_argument("file", type=Path)
+
+    infer = commands.add_parser("infer", help="print a schema inferred from sample files")
+    infer.add_argument("--name", default="Custom.Inferred", help="log type name (Custom.X)")
+    infer.add_argument("--stream-type", default="auto", choices=STREAM_TYPES)
+    infer.add_argument("--envelope", help="field holding the array for json_array (e.g. Records)")
+    infer.add_argument("files", nargs="+", help="sample files (any compression) or -")
 
     return cli
 
@@ -144,10 +151,42 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_infer(args: argparse.Namespace) -> int:
+    if not valid_log_type_name(args.name):
+        raise UsageError(f"invalid log type name {args.name!r} (e.g. Custom.MyApp)")
+    inference = Inference()
+    started = time.perf_counter()
+    for name in args.files:
+        source = _open_input(name)
+        try:
+            body = open_decompressed(source, name="" if name == "-" else name)
+            inference.add_stream(body, stream_type=args.stream_type, envelope=args.envelope)
+        except DecompressionError as exc:
+            raise UsageError(f"cannot read {name}: {exc}") from None
+        finally:
+            if source is not sys.stdin.buffer:
+                source.close()
+    sources = ", ".join(Path(n).name for n in args.files)
+    try:
+        text = inference.to_yaml(
+            args.name, f"Inferred from {inference.records} records of {sources}."
+        )
+    except InferenceError as exc:
+        raise UsageError(str(exc)) from None
+    sys.stdout.write(text)
+    print(
+        f"records={inference.records} skipped={inference.skipped} "
+        f"seconds={time.perf_counter() - started:.3f}",
+        file=sys.stderr,
+    )
+    return 0
+
+
 COMMANDS = {
     "parse": cmd_parse,
     "schemas": cmd_schemas,
     "validate": cmd_validate,
+    "infer": cmd_infer,
 }
 
 

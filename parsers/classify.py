@@ -29,6 +29,9 @@ class Classifier:
         if not self.parsers:
             raise ValueError("a classifier needs at least one log type")
         self._last = 0
+        # a csv/regex/fastmatch log type among them: each parser gets the raw line in turn
+        self._text = any(getattr(p, "takes_text", False) for p in self.parsers)
+        self.line_based = all(getattr(p, "line_based", False) for p in self.parsers)
         self.matches: dict[str, int] = {p.log_type: 0 for p in self.parsers}
 
     @property
@@ -51,6 +54,8 @@ class Classifier:
             if type(result) is ParsedEvent:
                 self.matches[only.log_type] += 1
             return result
+        if self._text:
+            return self._parse_text(raw, origin, line, offset, parse_time)
         try:
             obj = _loads(raw)
         except (ValueError, TypeError, RecursionError) as exc:
@@ -90,4 +95,27 @@ class Classifier:
             errors.append(f"{parser.log_type}: {attempt.error}")  # type: ignore[union-attr]
         return ParseFailure(
             line, offset, "no log type matched (" + "; ".join(errors) + ")", _as_bytes(raw)
+        )
+
+    def _parse_text(
+        self,
+        raw: bytes | str,
+        origin: Origin,
+        line: int,
+        offset: int,
+        parse_time: datetime | None,
+    ) -> ParsedEvent | ParseFailure | None:
+        order = [self._last, *(i for i in range(len(self.parsers)) if i != self._last)]
+        errors = []
+        for index in order:
+            parser = self.parsers[index]
+            result = parser.parse(raw, origin, line, offset=offset, parse_time=parse_time)
+            if result is None or type(result) is ParsedEvent:
+                if result is not None:
+                    self._last = index
+                    self.matches[parser.log_type] += 1
+                return result
+            errors.append(f"{parser.log_type}: {result.error}")
+        return ParseFailure(
+            line, offset, "no log type matched: " + "; ".join(errors), _as_bytes(raw)
         )

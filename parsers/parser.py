@@ -803,5 +803,9 @@ def _row_id(origin: Origin, line: int) -> str:
 
 
 def compile_schema(schema: Schema) -> Parser:
-    """Compile a schema once into a parser."""
+    """Compile a schema once into a parser (not JSON, or transformed: parsers.text)."""
+    if schema.parser is not None or schema.has_transforms:
+        from parsers.text import TextParser
+
+        return TextParser(schema)
     return Parser(schema)

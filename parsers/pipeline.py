@@ -63,6 +63,8 @@ def parse_stream(
 
         fileobj = io.BytesIO(fileobj)
     where = origin.object_key or "the object"
+    if getattr(classifier, "line_based", False):  # csv/regex/fastmatch logs: one record a line
+        stream_type = "lines"
     parse = classifier.parse
     parse_time = datetime.now(UTC)
     countdown = PARSE_TIME_EVERY
@@ -103,7 +105,9 @@ def parse_stream(
         if not countdown:
             parse_time = datetime.now(UTC)
             countdown = PARSE_TIME_EVERY
-        yield parse(record.raw, origin, record.line, offset=record.offset, parse_time=parse_time)
+        result = parse(record.raw, origin, record.line, offset=record.offset, parse_time=parse_time)
+        if result is not None:  # None: a header line of a csv log, nothing to store
+            yield result
 
 
 @dataclass

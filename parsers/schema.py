@@ -45,6 +45,23 @@ INDICATORS = frozenset(
 )
 IP_KINDS = frozenset({"ipv4", "ipv6", "any"})
 
+# Panther's field transformations (top-level fields): the value comes from elsewhere in the event
+TRANSFORMS = ("rename", "copy", "concat", "split", "mask")
+TRANSFORM_KEYS = {
+    "rename": {"from"},
+    "copy": {"from"},
+    "concat": {"paths", "separator"},
+    "split": {"from", "separator", "index"},
+    "mask": {"type", "salt"},
+}
+MASK_TYPES = frozenset({"sha256", "md5", "redact"})
+# Panther's parsers for logs that are not JSON, and their options
+PARSER_OPTIONS = {
+    "csv": {"delimiter", "hasHeader", "columns", "emptyValues", "trimSpace", "skipHeaderLines"},
+    "regex": {"patternDefinitions", "match", "emptyValues", "trimSpace"},
+    "fastmatch": {"match", "emptyValues", "trimSpace"},
+}
+
 FIELD_KEYS = frozenset(
     {
         "name",
@@ -59,9 +76,10 @@ FIELD_KEYS = frozenset(
         "isEmbeddedJSON",
         "element",
         "fields",
+        *TRANSFORMS,
     }
 )
-ELEMENT_KEYS = FIELD_KEYS - {"name", "required", "isEventTime"}
+ELEMENT_KEYS = FIELD_KEYS - {"name", "required", "isEventTime", *TRANSFORMS}
 VALIDATE_KEYS = frozenset({"allow", "deny", "ip", "cidr"})
 # Catalog metadata the console shows on the log-type tile; optional in a schema document.
 METADATA_KEYS = frozenset({"title", "vendor", "category", "icon", "transports"})
@@ -82,6 +100,11 @@ class SchemaError(ValueError):
         super().__init__(f"{where}: {problem}")
 
 
+def valid_log_type_name(name: str) -> bool:
+    """Vendor.LogType: letters, digits and '_', dotted, starting with a letter."""
+    return bool(_SCHEMA_NAME.match(name))
+
+
 def column_name(name: str) -> str:
     """Panther's column naming: characters outside [A-Za-z0-9_] become '_'."""
     return _COLUMN_UNSAFE.sub("_", name)
@@ -93,6 +116,30 @@ class Validation:
     deny: frozenset[str] | None = None
     ip: str | None = None  # "ipv4" | "ipv6" | "any"
     cidr: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Transform:
+    """A field transformation: where the field's value comes from (see TRANSFORM_KEYS)."""
+
+    kind: str
+    source: str = ""  # rename, copy, split: the key or dotted path read
+    paths: tuple[str, ...] = ()  # concat
+    separator: str = ""  # concat, split
+    index: int = 0  # split
+    mask: str = ""  # mask: sha256, md5 or redact
+    salt: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ParserSpec:
+    """`parser:` of a schema whose logs are not JSON: csv, regex or fastmatch, with its options."""
+
+    kind: str
+    options: tuple[tuple[str, Any], ...]
+
+    def option(self, key: str, default: Any = None) -> Any:
+        return dict(self.options).get(key, default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +157,7 @@ class Field:
     is_embedded_json: bool = False
     element: Field | None = None
     fields: tuple[Field, ...] = ()
+    transform: Transform | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +169,11 @@ class Schema:
     source_name: str = "<schema>"
     metadata: dict[str, Any] = field(default_factory=dict, compare=False)
     text: str = field(default="", repr=False, compare=False)
+    parser: ParserSpec | None = None  # None: JSON
+
+    @property
+    def has_transforms(self) -> bool:
+        return any(f.transform is not None for f in self.fields)
 
     @property
     def field_count(self) -> int:
@@ -133,7 +186,8 @@ def load_schema(path_or_text: str | Path, *, source_name: str | None = None) -> 
     try:
         doc = yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - CSafeLoader/SafeLoader only
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        # the context ("while parsing a flow sequence") starts where the user has to look
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
         raise SchemaError(source, where, f"invalid YAML: {_first_line(exc)}") from None
     return _build_schema(doc, source, text)
@@ -184,7 +238,83 @@ def _build_schema(doc: Any, source: str, text: str) -> Schema:
         source_name=source,
         metadata=metadata,
         text=text,
+        parser=_parser_spec(doc.get("parser"), source),
     )
+
+
+def _parser_spec(raw: Any, source: str) -> ParserSpec | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or len(raw) != 1:
+        raise SchemaError(source, "parser", f"one of {', '.join(PARSER_OPTIONS)} with its options")
+    ((kind, options),) = raw.items()
+    if kind not in PARSER_OPTIONS:
+        raise SchemaError(
+            source, "parser", f"unknown parser {kind!r} (one of {', '.join(PARSER_OPTIONS)})"
+        )
+    if not isinstance(options, dict):
+        raise SchemaError(source, f"parser.{kind}", "must be a mapping of options")
+    unknown = set(options) - PARSER_OPTIONS[kind]
+    if unknown:
+        raise SchemaError(
+            source, f"parser.{kind}", f"unknown option(s): {', '.join(sorted(map(str, unknown)))}"
+        )
+    spec = ParserSpec(kind, tuple((k, _frozen(v)) for k, v in options.items()))
+    from parsers.text import check_spec  # the text parsers know what their options need
+
+    try:
+        check_spec(spec)
+    except ValueError as exc:
+        where, _, problem = str(exc).partition(": ")
+        raise SchemaError(source, f"parser.{kind}.{where}", problem) from None
+    return spec
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    if isinstance(value, dict):
+        return tuple((k, _frozen(v)) for k, v in value.items())
+    return value
+
+
+def _transform(item: dict, source: str, where: str) -> Transform | None:
+    kinds = [k for k in TRANSFORMS if k in item]
+    if not kinds:
+        return None
+    if len(kinds) > 1:
+        raise SchemaError(source, where, f"one transformation per field ({', '.join(kinds)})")
+    kind = kinds[0]
+    at = f"{where}.{kind}"
+    if where.count("fields[") != 1 or ".element" in where:
+        raise SchemaError(source, at, "transformations apply to top-level fields only")
+    options = item[kind]
+    if not isinstance(options, dict):
+        raise SchemaError(source, at, f"a mapping with {', '.join(sorted(TRANSFORM_KEYS[kind]))}")
+    unknown = set(options) - TRANSFORM_KEYS[kind]
+    if unknown:
+        raise SchemaError(source, at, f"unknown key(s): {', '.join(sorted(map(str, unknown)))}")
+    if kind == "mask":
+        mask = options.get("type", "sha256")
+        if mask not in MASK_TYPES:
+            raise SchemaError(source, f"{at}.type", f"one of {', '.join(sorted(MASK_TYPES))}")
+        return Transform(kind, mask=mask, salt=str(options.get("salt", "")))
+    if kind == "concat":
+        paths = options.get("paths")
+        if not isinstance(paths, list) or not paths or not all(isinstance(p, str) for p in paths):
+            raise SchemaError(source, f"{at}.paths", "a non-empty list of keys or dotted paths")
+        return Transform(kind, paths=tuple(paths), separator=str(options.get("separator", "")))
+    origin = options.get("from")
+    if not isinstance(origin, str) or not origin:
+        raise SchemaError(source, f"{at}.from", "the key or dotted path to read")
+    if kind == "split":
+        separator, index = options.get("separator"), options.get("index", 0)
+        if not isinstance(separator, str) or not separator:
+            raise SchemaError(source, f"{at}.separator", "a non-empty string")
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise SchemaError(source, f"{at}.index", "an integer (negative counts from the end)")
+        return Transform(kind, source=origin, separator=separator, index=index)
+    return Transform(kind, source=origin)
 
 
 def _build_fields(items: list[Any], source: str, path: str) -> tuple[Field, ...]:
@@ -268,6 +398,7 @@ def _build_field(item: dict, source: str, where: str, *, name: str, keys: frozen
         is_embedded_json=bool(item.get("isEmbeddedJSON", False)),
         element=element,
         fields=sub_fields,
+        transform=_transform(item, source, where),
     )
 
 

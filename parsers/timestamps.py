@@ -12,6 +12,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from parsers import strftime
+
 UTC = UTC
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ZERO_TIME = object()  # sentinel: Go's zero time 0001-01-01T00:00:00Z means "unset"
@@ -112,9 +114,13 @@ def _unix_parser(divisor: int) -> TimeParser:
 
 
 def _strftime_parser(pattern: str) -> TimeParser:
+    fast = strftime.compile(pattern)  # the usual directives without strptime (see strftime.py)
+
     def parse_strftime(value: object) -> Parsed | None:
         if type(value) is not str:
             return None
+        if fast is not None and (dt := fast(value.strip())) is not None:
+            return format_utc(dt), dt
         try:
             dt = datetime.strptime(value.strip(), pattern)
             dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)

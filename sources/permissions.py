@@ -4,13 +4,10 @@ from functools import wraps
 
 from django.core.exceptions import PermissionDenied
 
-SOURCE_ADMINS_GROUP = "Source admins"
+from audit.roles import SOURCE_ADMINS_GROUP
+from audit.roles import can_manage as can_manage_sources
 
-
-def can_manage_sources(user) -> bool:
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    return user.is_staff or user.groups.filter(name=SOURCE_ADMINS_GROUP).exists()
+__all__ = ["SOURCE_ADMINS_GROUP", "can_manage_sources", "source_admin_required"]
 
 
 def source_admin_required(view):

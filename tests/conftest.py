@@ -122,13 +122,15 @@ def database_url_for_subprocess() -> str:
 
 
 def worker_env() -> dict[str, str]:
-    """What worker subprocesses need besides this process's environment: the test's database
-    and Redis."""
+    """What worker subprocesses need besides this process's environment: the test's database,
+    Redis and schema folder."""
     from django.conf import settings
 
     return {
         "DATABASE_URL": database_url_for_subprocess(),
         "REDIS_URL": settings.CELERY_BROKER_URL,
+        # a test's own schema folder (custom log types) is the workers' too
+        "SLUICE_SCHEMAS_DIR": str(settings.SLUICE_SCHEMAS_DIR),
     }
 
 

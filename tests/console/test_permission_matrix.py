@@ -268,6 +268,29 @@ EXPECTATIONS: dict[str, Expect | list[Expect]] = {
         kwargs=lambda w: {"rule_id": RULE_ID, "pk": w.rule_run.pk}
     ),
     # API: Bearer tokens only; the schema and its docs are public (they hold no data)
+    # log types (Configure > Schemas); POSTs check only: a save would write SLUICE_SCHEMAS_DIR
+    "logtypes:list": signed_in(),
+    "logtypes:new": [
+        source_admins(),
+        source_admins(method="post", data={"text": "schema: x", "action": "check"}),
+    ],
+    "logtypes:detail": signed_in(kwargs=lambda w: {"name": "Sluice.SSHAuth"}),
+    "logtypes:edit": Expect(LOGIN, 403, 404, 404, kwargs=lambda w: {"name": "Sluice.SSHAuth"}),
+    "api:list_schemas": api_read(),
+    "api:create_schema": api_write(422, method="post", data={"text": "schema: x"}),
+    "api:test_schema": Expect(401, 422, 422, 422, method="post", data={"text": "schema: x"}),
+    "api:infer_schema": Expect(401, 422, 422, 422, method="post", data={"sample": ""}),
+    "api:read_schema": api_read(kwargs=lambda w: {"name": "Sluice.SSHAuth"}),
+    "api:update_schema": Expect(
+        401,
+        403,
+        403,
+        403,
+        method="put",
+        kwargs=lambda w: {"name": "Sluice.SSHAuth"},
+        data={"text": "schema: x"},
+    ),
+    "api:schema_versions": api_read(kwargs=lambda w: {"name": "Sluice.SSHAuth"}),
     "api:api-root": Expect(404, 404, 404, 404),
     "api:openapi-json": Expect(200, 200, 200, 200),
     "api:openapi-view": Expect(200, 200, 200, 200),

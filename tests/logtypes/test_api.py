@@ -1,0 +1,80 @@
+"""/api/v1/schemas: list, create, new versions, versions, test and infer; 422 on the field."""
+
+import base64
+import gzip
+
+import pytest
+
+from tests.logtypes.test_custom import APP, LINES
+from tests.sources.test_api import admin_api, viewer_api  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.django_db
+API = "/api/v1/schemas"
+JSON = "application/json"
+
+
+def test_everyone_lists_and_reads_log_types(schemas_dir, viewer_api):  # noqa: F811
+    listed = viewer_api.get(API).json()
+    assert [t["name"] for t in listed] == ["Gravitational.TeleportAudit", "Sluice.SSHAuth"]
+    assert listed[1]["custom"] is False
+    one = viewer_api.get(f"{API}/Sluice.SSHAuth").json()
+    assert one["text"].startswith("schema: Sluice.SSHAuth")
+    assert viewer_api.get(f"{API}/Nope.Nope").status_code == 404
+    assert viewer_api.post(API, {"text": APP}, content_type=JSON).status_code == 403
+
+
+def test_create_then_a_new_version_then_the_versions(schemas_dir, admin_api):  # noqa: F811
+    created = admin_api.post(API, {"text": APP}, content_type=JSON)
+    assert created.status_code == 201, created.content
+    assert created.json()["version"] == 1
+    assert admin_api.post(API, {"text": APP}, content_type=JSON).status_code == 422
+    wider = APP + "  - name: path\n    type: string\n"
+    updated = admin_api.put(f"{API}/Custom.App", {"text": wider}, content_type=JSON)
+    assert updated.json()["fields"] == 4
+    versions = admin_api.get(f"{API}/Custom.App/versions").json()
+    assert [v["version"] for v in versions] == [2, 1]
+    assert versions[0]["author"] == "admin"
+    assert "+  - name: path" in versions[0]["diff"]
+
+
+def test_a_breaking_version_answers_422_on_the_text(schemas_dir, admin_api):  # noqa: F811
+    admin_api.post(API, {"text": APP}, content_type=JSON)
+    narrowed = APP.replace("type: int", "type: boolean")
+    response = admin_api.put(f"{API}/Custom.App", {"text": narrowed}, content_type=JSON)
+    assert response.status_code == 422
+    (detail,) = response.json()["detail"]
+    assert detail["loc"] == ["body", "text"]
+    assert "changes type from int to boolean" in detail["msg"]
+
+
+def test_an_invalid_schema_says_where(schemas_dir, admin_api):  # noqa: F811
+    bad = APP.replace("type: int", "type: nope")
+    (detail,) = admin_api.post(API, {"text": bad}, content_type=JSON).json()["detail"]
+    assert (detail["line"], detail["column"], detail["path"]) == (12, 5, "fields[2] (status).type")
+
+
+def test_built_ins_cannot_be_changed(schemas_dir, admin_api):  # noqa: F811
+    text = admin_api.get(f"{API}/Sluice.SSHAuth").json()["text"]
+    response = admin_api.put(f"{API}/Sluice.SSHAuth", {"text": text}, content_type=JSON)
+    assert response.status_code == 403
+
+
+def test_testing_a_compressed_sample(schemas_dir, viewer_api):  # noqa: F811
+    sample = base64.b64encode(gzip.compress(LINES)).decode()
+    body = {"text": APP, "sample_base64": sample}
+    result = viewer_api.post(f"{API}/test", body, content_type=JSON).json()
+    assert (result["event_count"], result["failure_count"]) == (2, 1)
+    assert result["extra_keys"] == {"status": 1, "who": 1}
+
+
+def test_bad_samples_answer_422_on_the_sample(schemas_dir, viewer_api):  # noqa: F811
+    for body in ({"text": APP}, {"text": APP, "sample_base64": "%%%"}):
+        response = viewer_api.post(f"{API}/test", body, content_type=JSON)
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["loc"] == ["body", "sample"]
+
+
+def test_infer(schemas_dir, viewer_api):  # noqa: F811
+    body = {"sample": LINES.decode(), "name": "Custom.Api"}
+    text = viewer_api.post(f"{API}/infer", body, content_type=JSON).json()["text"]
+    assert text.startswith("schema: Custom.Api")
