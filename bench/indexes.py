@@ -1,0 +1,182 @@
+"""Bare COPY benchmark: `python bench/indexes.py [--events N] [--runs R] [--database NAME]`.
+
+The same N parsed Teleport events COPYed (the writer's own encoder, one statement) into:
+  - the events table as it is now (one `p_any` array, one partial GIN index), and into a plain
+    table of the same columns without an index (the row's own cost: the baseline);
+  - the events table as the code before had it (twelve `p_any_*` arrays, twelve partial GIN
+    indexes: the database migrated back to 0006 and forward again between the rounds), and into
+    a plain table of those columns.
+Rounds interleave the layouts so both see the same machine; medians of R rounds are printed with
+the ratios events table / plain table. Needs PostgreSQL; the database is recreated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+BEFORE = ("events", "0006_drop_pattern_indexes")
+NOW = ("events", "0007_one_indicator_array")
+TARGET_TABLE_VS_PLAIN = 0.3
+OLD_COLUMNS = (
+    "p_any_ip_addresses",
+    "p_any_domain_names",
+    "p_any_trace_ids",
+    "p_any_usernames",
+    "p_any_emails",
+    "p_any_aws_arns",
+    "p_any_aws_account_ids",
+    "p_any_aws_instance_ids",
+    "p_any_aws_tags",
+    "p_any_md5_hashes",
+    "p_any_sha1_hashes",
+    "p_any_sha256_hashes",
+)
+
+
+def parsed_events(count: int) -> list:
+    from devtools.generate import generate_lines
+    from parsers.parser import Origin, ParsedEvent
+    from parsers.registry import default_registry
+
+    parser = default_registry().get("Gravitational.TeleportAudit").parser
+    origin = Origin("bench", "teleport/logs/bench.json.gz", "etag-1")
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+    events = []
+    for line, raw in enumerate(generate_lines(count, 1, start=start, span=timedelta(hours=1)), 1):
+        result = parser.parse(raw, origin, line)
+        if type(result) is ParsedEvent:
+            events.append(result)
+    return events
+
+
+def old_rows(events: list) -> bytes:
+    """The rows as the code before encoded them: the twelve arrays in place of p_any (the same
+    text as events.copyformat.copy_rows up to the last column)."""
+    from events.copyformat import array_literal, copy_rows
+
+    lines = copy_rows(events, None, "bench.json.gz", "etag-1").decode().split("\n")[:-1]
+    out = []
+    for text, event in zip(lines, events, strict=True):
+        head = text.rsplit("\t", 1)[0]
+        arrays = "\t".join(array_literal(event.indicators.get(c) or []) for c in OLD_COLUMNS)
+        out.append(f"{head}\t{arrays}")
+    return ("\n".join(out) + "\n").encode("utf-8", "surrogateescape")
+
+
+def migrate(target: tuple[str, str]) -> None:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate([target])
+
+
+def copy_seconds(table: str, columns: str, data: bytes) -> float:
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {table}")
+    with transaction.atomic(), connection.cursor() as cursor:
+        started = time.perf_counter()
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for start in range(0, len(data), 1 << 20):
+                copy.write(data[start : start + (1 << 20)])
+        elapsed = time.perf_counter() - started
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {table}")
+    return elapsed
+
+
+def plain_table(name: str) -> None:
+    """A table of events_event's columns as they are now, without an index or trigger."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {name}")
+        cursor.execute(f"CREATE TABLE {name} (LIKE events_event INCLUDING DEFAULTS)")
+
+
+def main() -> int:
+    cli = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    cli.add_argument("--events", type=int, default=200_000)
+    cli.add_argument("--runs", type=int, default=3)
+    cli.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
+    cli.add_argument("--database", default="sluice_copy_bench")
+    args = cli.parse_args()
+
+    from bench.ingest import recreate_database
+
+    recreate_database(f"{args.pg}/postgres", args.database)
+    os.environ.update(
+        DEBUG="1",
+        DATABASE_URL=f"{args.pg}/{args.database}",
+        DJANGO_SETTINGS_MODULE="console.settings",
+    )
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from events.copyformat import EVENT_COLUMNS, copy_rows
+    from events.partitions import ensure_partitions
+
+    call_command("migrate", verbosity=0)
+    events = parsed_events(args.events)
+    ensure_partitions([e.event_time for e in events])
+    new_data = copy_rows(events, None, "bench.json.gz", "etag-1")
+    old_data = old_rows(events)
+    new_columns = ", ".join(EVENT_COLUMNS)
+    old_columns = ", ".join((*EVENT_COLUMNS[:-1], *OLD_COLUMNS))
+    plain_table("bench_plain_now")
+    migrate(BEFORE)
+    plain_table("bench_plain_before")
+    migrate(NOW)
+
+    times: dict[str, list[float]] = {k: [] for k in ("now", "plain_now", "before", "plain_before")}
+    for _ in range(args.runs):
+        times["now"].append(copy_seconds("events_event", new_columns, new_data))
+        times["plain_now"].append(copy_seconds("bench_plain_now", new_columns, new_data))
+        migrate(BEFORE)
+        times["before"].append(copy_seconds("events_event", old_columns, old_data))
+        times["plain_before"].append(copy_seconds("bench_plain_before", old_columns, old_data))
+        migrate(NOW)
+    report(len(events), len(new_data), len(old_data), args.runs, times)
+    return 0
+
+
+def report(rows: int, new_bytes: int, old_bytes: int, runs: int, times: dict) -> None:
+    rate = {name: rows / statistics.median(samples) for name, samples in times.items()}
+    print(
+        f"bare COPY of {rows:,} parsed Teleport events, medians of {runs} interleaved rounds "
+        f"(COPY text: {new_bytes / rows:.0f} bytes/row now, {old_bytes / rows:.0f} before)"
+    )
+    print(f"{'layout':<44} {'events table':>13} {'plain table':>12} {'ratio':>6}")
+    for label, table, plain in (
+        ("now: p_any, 1 partial GIN index", "now", "plain_now"),
+        ("before: 12 p_any_* arrays, 12 partial GIN", "before", "plain_before"),
+    ):
+        print(
+            f"{label:<44} {rate[table]:>9,.0f} r/s {rate[plain]:>8,.0f} r/s "
+            f"{rate[table] / rate[plain]:>5.2f}x"
+        )
+    ratio = rate["now"] / rate["plain_now"]
+    verdict = "ok" if ratio >= TARGET_TABLE_VS_PLAIN else "MISSED"
+    print(
+        f"events table now / before: {rate['now'] / rate['before']:.2f}x; "
+        f"events table / plain table now: {ratio:.2f}x "
+        f"(target >= {TARGET_TABLE_VS_PLAIN}x: {verdict})"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
