@@ -40,6 +40,47 @@ INDICATOR_COLUMNS = (
     SHA256,
 )
 
+# The search name of each indicator column: stored together as one array of "kind:value" entries
+# (p_any), so one index serves every indicator lookup.
+INDICATOR_KINDS = {
+    IP: "ip",
+    DOMAIN: "domain",
+    TRACE_ID: "trace_id",
+    USERNAME: "username",
+    EMAIL: "email",
+    AWS_ARN: "aws_arn",
+    AWS_ACCOUNT_ID: "aws_account_id",
+    AWS_INSTANCE_ID: "aws_instance_id",
+    AWS_TAG: "aws_tag",
+    MD5: "md5",
+    SHA1: "sha1",
+    SHA256: "sha256",
+}
+_PREFIXES = tuple((column, kind + ":") for column, kind in INDICATOR_KINDS.items())
+
+
+def indicator_entry(column: str, value: str) -> str:
+    """The p_any entry of one value of one indicator column: "ip:10.0.0.1"."""
+    return f"{INDICATOR_KINDS[column]}:{value}"
+
+
+def indicator_entries(indicators: dict[str, list[str]]) -> list[str]:
+    """Every indicator of an event as p_any entries, in column order, each column's sorted."""
+    entries: list[str] = []
+    for column, prefix in _PREFIXES:
+        values = indicators.get(column)
+        if values:
+            entries += [prefix + value for value in values]
+    return entries
+
+
+def column_values(entries: list[str], column: str) -> list[str]:
+    """One indicator column's values out of p_any entries (the inverse of indicator_entries)."""
+    prefix = INDICATOR_KINDS[column] + ":"
+    size = len(prefix)
+    return [entry[size:] for entry in entries if entry.startswith(prefix)]
+
+
 Accumulator = dict[str, list[str]]  # column -> values found (deduplicated and sorted by finish)
 Found = tuple[tuple[str, str], ...]  # (column, value) pairs one value yields
 Scanner = Callable[[str], Found]
