@@ -7,7 +7,9 @@ The same N parsed Teleport events COPYed (the writer's own encoder, one statemen
     indexes: the database migrated back to 0006 and forward again between the rounds), and into
     a plain table of those columns.
 Rounds interleave the layouts so both see the same machine; medians of R rounds are printed with
-the ratios events table / plain table. Needs PostgreSQL; the database is recreated.
+the ratios events table / plain table. `--breakdown` instead COPYs into plain copies of the table
+with some of its indexes (none; keys and time; those and the indicator GIN; the b-trees; all),
+to show what each group costs. Needs PostgreSQL; the database is recreated.
 """
 
 from __future__ import annotations
@@ -112,6 +114,7 @@ def main() -> int:
     cli.add_argument("--runs", type=int, default=3)
     cli.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
     cli.add_argument("--database", default="sluice_copy_bench")
+    cli.add_argument("--breakdown", action="store_true", help="what each group of indexes costs")
     args = cli.parse_args()
 
     from bench.ingest import recreate_database
@@ -132,6 +135,9 @@ def main() -> int:
 
     call_command("migrate", verbosity=0)
     events = parsed_events(args.events)
+    if args.breakdown:
+        breakdown(copy_rows(events, 1, "bench.json.gz", "etag-1"), len(events), args.runs)
+        return 0
     ensure_partitions([e.event_time for e in events])
     new_data = copy_rows(events, None, "bench.json.gz", "etag-1")
     old_data = old_rows(events)
@@ -152,6 +158,52 @@ def main() -> int:
         migrate(NOW)
     report(len(events), len(new_data), len(old_data), args.runs, times)
     return 0
+
+
+KEYS_AND_TIME = ("events_event_pkey", "events_event_row_id_time_key", "event_time_id_desc")
+INDEX_GROUPS = {
+    "no index (baseline)": lambda name: False,
+    "the two keys and the time index": lambda name: name in KEYS_AND_TIME,
+    "those and the indicator GIN": lambda name: name in (*KEYS_AND_TIME, "event_p_any_gin"),
+    "every b-tree, no GIN": lambda name: "gin" not in name,
+    "every index (as events_event)": lambda name: True,
+}
+
+
+def breakdown(data: bytes, rows: int, runs: int) -> None:
+    """COPY rates into plain tables carrying groups of events_event's indexes (interleaved)."""
+    from django.db import connection
+
+    from events.copyformat import EVENT_COLUMNS
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'events_event'"
+        )
+        indexes = cursor.fetchall()
+    tables = {}
+    for number, (label, wanted) in enumerate(INDEX_GROUPS.items()):
+        table = f"bench_indexes_{number}"
+        plain_table(table)
+        with connection.cursor() as cursor:
+            for name, definition in indexes:
+                if wanted(name):
+                    cursor.execute(
+                        definition.replace("ON ONLY public.events_event", f"ON {table}").replace(
+                            f"INDEX {name} ", f"INDEX {table}_{name} "
+                        )
+                    )
+        tables[label] = table
+    columns = ", ".join(EVENT_COLUMNS)
+    times: dict[str, list[float]] = {label: [] for label in tables}
+    for _ in range(runs):
+        for label, table in tables.items():
+            times[label].append(copy_seconds(table, columns, data))
+    base = statistics.median(times["no index (baseline)"])
+    print(f"bare COPY of {rows:,} events into copies of events_event, medians of {runs} rounds")
+    for label, samples in times.items():
+        median = statistics.median(samples)
+        print(f"{label:<34} {rows / median:>9,.0f} rows/s {base / median:>6.2f}x")
 
 
 def report(rows: int, new_bytes: int, old_bytes: int, runs: int, times: dict) -> None:
