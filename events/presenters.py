@@ -265,7 +265,8 @@ class RowBuilder:
         self.colspan = len(self.columns) + 2
 
     def row(self, event: Event) -> str:
-        """Both <tr>s of one event: its row and the hidden one its JSON opens into."""
+        """Both <tr>s of one event: its row and the hidden, empty one its JSON is loaded into
+        (with its own "Open event page" link) when the row is first expanded."""
         detail = escape(f"{self.detail_prefix}{urlquote(event.p_row_id, safe='')}/")
         pk = event.pk
         when = event.p_event_time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -273,12 +274,11 @@ class RowBuilder:
             f'<tr class="event-row" data-row-id="{escape(event.p_row_id)}">'
             '<td class="col-expand"><button type="button" class="expand" aria-expanded="false" '
             f'aria-controls="json-{pk}" aria-label="Show event JSON" data-expand '
-            f'hx-get="{detail}json/" hx-target="#json-body-{pk}" hx-trigger="click once">▸</button>'
+            f'hx-get="{detail}json/" hx-target="#json-{pk}>td" hx-trigger="click once">▸</button>'
             f'</td><td class="time"><a href="{detail}" hx-boost="false">{when}</a></td>'
             f"{''.join(self.cell_html(event, name, get, q) for name, get, q in self.getters)}"
-            f'</tr>\n<tr class="event-json" id="json-{pk}" hidden>'
-            f'<td colspan="{self.colspan}" id="json-body-{pk}">'
-            f'<a href="{detail}" hx-boost="false">Open event page</a></td></tr>\n'
+            f'</tr>\n<tr class="event-json" id="json-{pk}" hidden hx-boost="false">'
+            f'<td colspan="{self.colspan}"></td></tr>\n'
         )
 
     def cell_html(self, event: Event, name: str, get: Any, is_queryable: bool) -> str:
