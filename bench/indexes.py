@@ -9,7 +9,9 @@ The same N parsed Teleport events COPYed (the writer's own encoder, one statemen
 Rounds interleave the layouts so both see the same machine; medians of R rounds are printed with
 the ratios events table / plain table. `--breakdown` instead COPYs into plain copies of the table
 with some of its indexes (none; keys and time; those and the indicator GIN; the b-trees; all),
-to show what each group costs. Needs PostgreSQL; the database is recreated.
+to show what each group costs. `--streams 1,2,4` instead measures the write ceiling of this
+PostgreSQL: the rows split among that many connections COPYing into events_event at once
+(aggregate rows/s, rounds interleaved). Needs PostgreSQL; the database is recreated.
 """
 
 from __future__ import annotations
@@ -115,6 +117,7 @@ def main() -> int:
     cli.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
     cli.add_argument("--database", default="sluice_copy_bench")
     cli.add_argument("--breakdown", action="store_true", help="what each group of indexes costs")
+    cli.add_argument("--streams", help="comma-separated numbers of parallel COPY connections")
     args = cli.parse_args()
 
     from bench.ingest import recreate_database
@@ -135,6 +138,10 @@ def main() -> int:
 
     call_command("migrate", verbosity=0)
     events = parsed_events(args.events)
+    if args.streams:
+        counts = [int(n) for n in args.streams.split(",")]
+        ceiling(events, counts, args.runs, os.environ["DATABASE_URL"])
+        return 0
     if args.breakdown:
         breakdown(copy_rows(events, 1, "bench.json.gz", "etag-1"), len(events), args.runs)
         return 0
@@ -204,6 +211,51 @@ def breakdown(data: bytes, rows: int, runs: int) -> None:
     for label, samples in times.items():
         median = statistics.median(samples)
         print(f"{label:<34} {rows / median:>9,.0f} rows/s {base / median:>6.2f}x")
+
+
+def ceiling(events: list, counts: list[int], runs: int, url: str) -> None:
+    """Aggregate rows/s of N connections each COPYing its share of the rows at once (rows of a
+    source, as the writer stores them: the foreign key is checked)."""
+    from sources.models import Source
+
+    source = Source.objects.create(name="bench", transport="s3", config={}).pk
+    from concurrent.futures import ThreadPoolExecutor
+
+    import psycopg
+
+    from events.copyformat import EVENT_COLUMNS, copy_rows
+
+    columns = ", ".join(EVENT_COLUMNS)
+
+    def one(data: bytes) -> None:
+        with (
+            psycopg.connect(url) as conn,
+            conn.cursor() as cursor,
+            cursor.copy(f"COPY events_event ({columns}) FROM STDIN") as copy,
+        ):
+            for start in range(0, len(data), 1 << 20):
+                copy.write(data[start : start + (1 << 20)])
+
+    shares = {
+        n: [copy_rows(events[i::n], source, f"bench-{i}.json.gz", "etag-1") for i in range(n)]
+        for n in counts
+    }
+    times: dict[int, list[float]] = {n: [] for n in counts}
+    with psycopg.connect(url, autocommit=True) as admin:
+        for _ in range(runs):
+            for n in counts:
+                admin.execute("TRUNCATE events_event")
+                started = time.perf_counter()
+                with ThreadPoolExecutor(n) as pool:
+                    list(pool.map(one, shares[n]))
+                times[n].append(time.perf_counter() - started)
+        admin.execute("TRUNCATE events_event")
+    rows = len(events)
+    one_stream = statistics.median(times[counts[0]])
+    print(f"parallel COPY of {rows:,} events into events_event, medians of {runs} rounds")
+    for n, samples in times.items():
+        median = statistics.median(samples)
+        print(f"{n} connection(s)   {rows / median:>9,.0f} rows/s {one_stream / median:>6.2f}x")
 
 
 def report(rows: int, new_bytes: int, old_bytes: int, runs: int, times: dict) -> None:
