@@ -76,6 +76,8 @@ def setup_environment(args) -> dict[str, subprocess.Popen]:
         SLUICE_SQS_WAIT_SECONDS="5",
         SLUICE_DETECTIONS="1" if args.rules == "on" else "0",
     )
+    if args.ingest_processes:
+        os.environ["SLUICE_INGEST_CONCURRENCY"] = str(args.ingest_processes)
     moto = subprocess.Popen(
         [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
@@ -107,6 +109,28 @@ def stop(proc: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+def start_ingest_host(number: int, log: Path) -> subprocess.Popen:
+    """One more ingest worker, named as a worker on another host would be (ingest@bench-host-N):
+    the same command line as the layout's, its own node name, the same broker and database."""
+    from console.workers import command
+    from sources import runtime
+
+    argv = [
+        f"--hostname=ingest@bench-host-{number}" if a.startswith("--hostname=") else a
+        for a in command("ingest")
+    ]
+    proc = start(argv, log)
+    wait_for(lambda: proc.pid in {w.pid for w in runtime.workers()}, 60, f"host {number}")
+    return proc
+
+
+def children(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
 
 
 def children_peak_rss_mb(pid: int) -> float:
@@ -164,6 +188,16 @@ def main() -> int:
     cli.add_argument("--copy-runs", type=int, default=3)
     cli.add_argument(
         "--rules", choices=("on", "off"), default="on", help="evaluate the detection rules"
+    )
+    cli.add_argument(
+        "--ingest-processes", type=int, default=0, help="ingest pool size (default: cores)"
+    )
+    cli.add_argument(
+        "--hosts",
+        type=int,
+        default=1,
+        help="ingest workers started as separate hosts would be (own hostname, same broker and "
+        "database), each with --ingest-processes processes",
     )
     cli.add_argument(
         "--large-object-mb", type=int, default=0, help="also read one object this big (MB)"
@@ -247,7 +281,9 @@ def run(args, services, log: Path) -> int:
     layout = Layout({}, log)  # the environment is this process's (setup_environment)
     services["layout"] = layout
     layout.start((*WORKERS, "beat"))  # beat lists again whenever a pass stopped early
-    ingest_processes = len(layout.children("ingest"))
+    hosts = [start_ingest_host(n, log) for n in range(2, args.hosts + 1)]
+    services.update({f"ingest-host-{n}": proc for n, proc in enumerate(hosts, 2)})
+    ingest_processes = len(layout.children("ingest")) + sum(len(children(p.pid)) for p in hosts)
 
     started = time.perf_counter()
     poll_source.delay(source.pk)
@@ -262,7 +298,8 @@ def run(args, services, log: Path) -> int:
     rss = children_peak_rss_mb(layout.proc.pid)
     rate = stored / elapsed
     print(
-        f"ingest (S3 listing → {ingest_processes} ingest processes → PostgreSQL): "
+        f"ingest (S3 listing → {ingest_processes} ingest processes on {args.hosts} "
+        f"worker host{'s' if args.hosts > 1 else ''} → PostgreSQL): "
         f"{stored:,} events in {elapsed:.1f} s = {rate:,.0f} events/s"
     )
     if stored != args.events:

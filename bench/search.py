@@ -170,9 +170,9 @@ def pick_ip() -> str:
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT p_any_ip_addresses[1] FROM events_event "
+            "SELECT substr(p_any[1], 4) FROM events_event "
             "WHERE p_event_time > now() - interval '2 days' "
-            "AND (fields -> 'event') = '\"user.login\"'::jsonb AND p_any_ip_addresses <> '{}' "
+            "AND (fields -> 'event') = '\"user.login\"'::jsonb AND left(p_any[1], 3) = 'ip:' "
             "ORDER BY p_event_time DESC LIMIT 1 OFFSET 50"
         )
         row = cursor.fetchone()

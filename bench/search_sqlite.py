@@ -66,6 +66,7 @@ def main() -> int:
 
     from events.models import Event
     from events.search import SearchState, histogram
+    from parsers.indicators import IP, column_values
 
     assert connection.vendor == "sqlite", "this check is for SQLite"
     if not Event.objects.exists():
@@ -86,8 +87,8 @@ def main() -> int:
         )
     started = time.perf_counter()
     everything = [
-        {"f": fields, "ip": ips}
-        for fields, ips in Event.objects.values_list("fields", "p_any_ip_addresses").iterator(
+        {"f": fields, "ip": column_values(entries, IP)}
+        for fields, entries in Event.objects.values_list("fields", "p_any").iterator(
             chunk_size=20_000
         )
     ]

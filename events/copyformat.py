@@ -10,7 +10,7 @@ import re
 
 import orjson
 
-from parsers.indicators import INDICATOR_COLUMNS
+from parsers.indicators import indicator_entries
 from parsers.parser import ParsedEvent
 
 EVENT_COLUMNS = (
@@ -24,7 +24,7 @@ EVENT_COLUMNS = (
     "object_key",
     "object_version",
     "line",
-    *INDICATOR_COLUMNS,
+    "p_any",
 )
 
 
@@ -79,13 +79,7 @@ def copy_rows(
     append = lines.append
     for event in events:
         indicators = event.indicators
-        if indicators:
-            arrays = "\t".join(
-                array_literal(values) if (values := indicators.get(c)) else "{}"
-                for c in INDICATOR_COLUMNS
-            )
-        else:
-            arrays = _EMPTY_ARRAYS
+        entries = array_literal(indicator_entries(indicators)) if indicators else "{}"
         append(
             "\t".join(
                 (
@@ -99,12 +93,9 @@ def copy_rows(
                     key,
                     version,
                     str(event.line),
-                    arrays,
+                    entries,
                 )
             )
         )
     append("")
     return "\n".join(lines).encode("utf-8", "surrogateescape")
-
-
-_EMPTY_ARRAYS = "\t".join(["{}"] * len(INDICATOR_COLUMNS))

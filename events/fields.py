@@ -42,7 +42,7 @@ class IndicatorArrayField(models.Field):
 
 @IndicatorArrayField.register_lookup
 class Has(Lookup):
-    """`p_any_ip_addresses__has="10.0.0.1"`: the array holds the value."""
+    """`p_any__has="ip:10.0.0.1"`: the array holds the value."""
 
     lookup_name = "has"
     prepare_rhs = False
@@ -53,9 +53,9 @@ class Has(Lookup):
     def as_postgresql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
-        # The GIN indexes are partial (WHERE column <> '{}', migration 0005: most arrays are
-        # empty, and skipping them makes inserts much cheaper); the planner uses such an index
-        # only when the query repeats its predicate word for word.
+        # The GIN index is partial (WHERE p_any <> '{}', migration 0007: events without
+        # indicators cost it nothing); the planner uses such an index only when the query
+        # repeats its predicate word for word.
         return (
             f"({lhs} @> ARRAY[{rhs}]::text[] AND {lhs} <> '{{}}'::text[])",
             [*lhs_params, *rhs_params, *lhs_params],

@@ -21,6 +21,7 @@ from django.db.models.lookups import Lookup
 from events.query import And, Node, Not, Or, QueryError, Term, parse
 from logtypes.registry import Registry, current_registry
 from parsers import column_name
+from parsers.indicators import indicator_entry
 from parsers.timestamps import format_utc
 
 INDICATOR_ALIASES = {
@@ -257,7 +258,7 @@ def indicator_leaf(column: str, term: Term) -> Q:
             f"'{term.field}' matches whole values: wildcards are not supported here",
             term.value_position,
         )
-    return Q(**{f"{column}__has": term.value.text})
+    return Q(p_any__has=indicator_entry(column, term.value.text))
 
 
 def column_leaf(column: str, term: Term) -> Q:

@@ -9,7 +9,7 @@ from django.db.models.fields.json import KeyTransform
 from django.urls import reverse
 
 from events.fields import IndicatorArrayField
-from parsers.indicators import INDICATOR_COLUMNS
+from parsers.indicators import INDICATOR_COLUMNS, column_values, indicator_entries
 
 __all__ = ["INDICATOR_COLUMNS", "Event", "Failure"]
 
@@ -35,23 +35,14 @@ class Event(models.Model):
     object_version = models.CharField(max_length=256, blank=True)
     line = models.PositiveIntegerField(default=0)
 
-    p_any_ip_addresses = IndicatorArrayField()
-    p_any_domain_names = IndicatorArrayField()
-    p_any_trace_ids = IndicatorArrayField()
-    p_any_usernames = IndicatorArrayField()
-    p_any_emails = IndicatorArrayField()
-    p_any_aws_arns = IndicatorArrayField()
-    p_any_aws_account_ids = IndicatorArrayField()
-    p_any_aws_instance_ids = IndicatorArrayField()
-    p_any_aws_tags = IndicatorArrayField()
-    p_any_md5_hashes = IndicatorArrayField()
-    p_any_sha1_hashes = IndicatorArrayField()
-    p_any_sha256_hashes = IndicatorArrayField()
+    # Every indicator as one "kind:value" entry ("ip:10.0.0.1"), so one index serves every
+    # indicator lookup; the per-kind p_any_* lists are read from it (properties below).
+    p_any = IndicatorArrayField()
 
     class Meta:
         ordering = ["-p_event_time", "-id"]
         # The hot Teleport fields, each with time so "field = x, newest first" is one index walk.
-        # GIN indexes on the p_any_* arrays are PostgreSQL-only: see migration 0002.
+        # The GIN index on p_any is PostgreSQL-only: see migration 0007.
         indexes = [
             models.Index(F("p_event_time").desc(), F("id").desc(), name="event_time_id_desc"),
             *(
@@ -69,6 +60,22 @@ class Event(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("events:detail", args=[self.p_row_id])
+
+
+def _indicator_column(column: str) -> property:
+    def values(event: Event) -> list[str]:
+        return column_values(event.p_any, column)
+
+    def replace(event: Event, new: list[str]) -> None:
+        current = {c: column_values(event.p_any, c) for c in INDICATOR_COLUMNS}
+        event.p_any = indicator_entries({**current, column: list(new)})
+
+    values.__doc__ = f"The {column} indicators of the event (kept in p_any)."
+    return property(values, replace)
+
+
+for _column in INDICATOR_COLUMNS:
+    setattr(Event, _column, _indicator_column(_column))
 
 
 def source_model() -> type[models.Model]:

@@ -8,18 +8,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, timedelta
+from html import escape
 from typing import Any
 from urllib.parse import quote as urlquote
 from urllib.parse import urlencode
 
 import orjson
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from events.models import INDICATOR_COLUMNS, Event
 from events.query import quote
-from events.search import Bucket, FieldValue, SearchState, cell
+from events.search import Bucket, FieldValue, SearchState, cell_getter
 
 CHART_WIDTH = 1000
 CHART_HEIGHT = 100
@@ -248,8 +248,11 @@ def display_text(value: Any) -> str:
 
 
 class RowBuilder:
-    """Builds result rows for one search: URL prefixes and parameters are worked out once, since
-    a page has hundreds of cells (reverse() per cell was most of the render time)."""
+    """Builds result rows for one search as ready HTML: URL prefixes, parameters and each column's
+    field lookup are worked out once, and a row is one string with every value escaped, since a
+    page has hundreds of cells (template variables per cell were most of the render time). Pivot
+    links carry only their href: the table body boosts them with htmx (hx-boost, hx-target and
+    hx-swap set once on the tbody), and the links that leave the search say hx-boost="false"."""
 
     def __init__(self, state: SearchState) -> None:
         self.state = state
@@ -258,51 +261,38 @@ class RowBuilder:
         self.search_base = reverse("events:search")
         self.detail_prefix = reverse("events:detail", args=["-"])[:-2]
         self.session_prefix = reverse("events:session", args=["-"])[:-2]
+        self.getters = [(name, cell_getter(name), queryable(name)) for name in self.columns]
+        self.colspan = len(self.columns) + 2
 
-    def row(self, event: Event) -> dict[str, Any]:
-        detail = f"{self.detail_prefix}{urlquote(event.p_row_id, safe='')}/"
-        cells = [self.cell(event, name) for name in self.columns]
-        return {
-            "event": event,
-            "cells": cells,
-            "cells_html": self.cells_html(cells),
-            "time_text": event.p_event_time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"),
-            "detail_url": detail,
-            "json_url": f"{detail}json/",
-        }
+    def row(self, event: Event) -> str:
+        """Both <tr>s of one event: its row and the hidden, empty one its JSON is loaded into
+        (with its own "Open event page" link) when the row is first expanded."""
+        detail = escape(f"{self.detail_prefix}{urlquote(event.p_row_id, safe='')}/")
+        pk = event.pk
+        when = event.p_event_time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return mark_safe(  # noqa: S308 - every value below is escaped
+            f'<tr class="event-row" data-row-id="{escape(event.p_row_id)}">'
+            '<td class="col-expand"><button type="button" class="expand" aria-expanded="false" '
+            f'aria-controls="json-{pk}" aria-label="Show event JSON" data-expand '
+            f'hx-get="{detail}json/" hx-target="#json-{pk}>td" hx-trigger="click once">▸</button>'
+            f'</td><td class="time"><a href="{detail}" hx-boost="false">{when}</a></td>'
+            f"{''.join(self.cell_html(event, name, get, q) for name, get, q in self.getters)}"
+            f'</tr>\n<tr class="event-json" id="json-{pk}" hidden hx-boost="false">'
+            f'<td colspan="{self.colspan}"></td></tr>\n'
+        )
 
-    def cells_html(self, cells: list[dict[str, Any]]) -> str:
-        """The row's <td>s, built with format_html (every value escaped) instead of a template
-        loop: the table is most of a results page's render time."""
-        parts = []
-        for c in cells:
-            if not c["href"]:
-                parts.append(format_html("<td>{}</td>", c["text"]))
-            elif c["htmx"]:
-                parts.append(
-                    format_html(
-                        '<td><a href="{0}" hx-get="{0}" hx-target="#search-body" '
-                        'hx-swap="outerHTML" hx-push-url="true">{1}</a></td>',
-                        c["href"],
-                        c["text"],
-                    )
-                )
-            else:
-                parts.append(format_html('<td><a href="{}">{}</a></td>', c["href"], c["text"]))
-        return mark_safe("".join(parts))  # noqa: S308 - each part is format_html output
-
-    def cell(self, event: Event, name: str) -> dict[str, Any]:
-        """Text plus a pivot link (a session id opens its timeline)."""
-        value = cell(event, name)
+    def cell_html(self, event: Event, name: str, get: Any, is_queryable: bool) -> str:
+        """One <td>: the text, with a pivot link (a session id opens its timeline)."""
+        value = get(event)
         text = display_text(value)
-        href, htmx = "", False
         if name == "sid" and isinstance(value, str) and value and "/" not in value:
-            href = f"{self.session_prefix}{urlquote(value, safe='')}/"
-        elif isinstance(value, str | int | float | bool) and text and queryable(name):
+            href = escape(f"{self.session_prefix}{urlquote(value, safe='')}/")
+            return f'<td><a href="{href}" hx-boost="false">{escape(text)}</a></td>'
+        if is_queryable and text and isinstance(value, str | int | float | bool):
             query = f"{self.state.q} {name}:{quote(text)}".strip()
-            href = f"{self.search_base}?{urlencode({**self.params, 'q': query})}"
-            htmx = True
-        return {"name": name, "text": text, "href": href, "htmx": htmx}
+            href = escape(f"{self.search_base}?{urlencode({**self.params, 'q': query})}")
+            return f'<td><a href="{href}">{escape(text)}</a></td>'
+        return f"<td>{escape(text)}</td>"
 
 
 def field_links(state: SearchState, fields: list[tuple[str, int]]) -> list[dict[str, Any]]:

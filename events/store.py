@@ -20,8 +20,9 @@ from datetime import UTC
 from django.db import connection, transaction
 
 from events.copyformat import EVENT_COLUMNS, copy_rows, dumps_json
-from events.models import INDICATOR_COLUMNS, Event, EventOrigin, Failure, origin_key
+from events.models import Event, EventOrigin, Failure, origin_key
 from events.partitions import ensure_partitions
+from parsers.indicators import indicator_entries
 from parsers.parser import ParsedEvent, ParseFailure
 
 _STAGE_TABLE = "sluice_event_stage"
@@ -225,7 +226,7 @@ def _event_params(
         object_key,
         object_version,
         event.line,
-        *[json.dumps(indicators.get(column) or []) for column in INDICATOR_COLUMNS],
+        json.dumps(indicator_entries(indicators) if indicators else []),
     )
 
 

@@ -73,7 +73,9 @@ def _saved_searches(request: HttpRequest):
     return SavedSearch.objects.filter(Q(user=request.user) | Q(shared=True)).select_related("user")
 
 
-def _results_context(request: HttpRequest, state: SearchState, *, histogram_mode: str) -> dict:
+def _results_context(
+    request: HttpRequest, state: SearchState, *, histogram_mode: str, rows_only: bool = False
+) -> dict:
     """Everything the results area shows; a QueryError lands in the context, not a 500.
 
     histogram_mode: "inline" (counted now), "lazy" (the page asks for it after rendering: a
@@ -98,15 +100,12 @@ def _results_context(request: HttpRequest, state: SearchState, *, histogram_mode
     except StateError as error:
         context["state_error"] = error
         return context
-    facet = request.GET.get("facet", "")
     builder = RowBuilder(state)
-    context.update(
-        rows=[builder.row(event) for event in rows],
-        next_cursor=next_cursor,
-        fields=page_fields(rows),
-        column_links=column_links(state),
-        facet=facet,
-    )
+    context.update(rows=[builder.row(event) for event in rows], next_cursor=next_cursor)
+    if rows_only:  # "Load more": the rows partial shows nothing else
+        return context
+    facet = request.GET.get("facet", "")
+    context.update(fields=page_fields(rows), column_links=column_links(state), facet=facet)
     context["field_links"] = field_links(state, context["fields"])
     if facet:
         context.update(_facet_context(state, facet, exact=False))
@@ -167,7 +166,7 @@ def rows(request: HttpRequest) -> HttpResponse:
     state, state_error = _state_or_error(request)
     if state_error:
         return HttpResponseBadRequest(state_error.message)
-    context = _results_context(request, state, histogram_mode="none")
+    context = _results_context(request, state, histogram_mode="none", rows_only=True)
     if "query_error" in context or "state_error" in context:
         error = context.get("query_error") or context.get("state_error")
         return HttpResponseBadRequest(str(error))

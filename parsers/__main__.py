@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, NoReturn
 
@@ -15,7 +16,7 @@ import orjson
 
 from parsers.classify import Classifier
 from parsers.infer import Inference, InferenceError
-from parsers.parser import Origin, ParsedEvent
+from parsers.parser import Origin, ParsedEvent, ParseFailure
 from parsers.pipeline import ParseStats, gc_tuned, parse_stream
 from parsers.registry import Registry, default_registry
 from parsers.schema import SchemaError, load_schema, valid_log_type_name
@@ -93,6 +94,38 @@ def _open_failures(path: Path | None) -> IO[bytes] | None:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
+WRITE_EVERY = 512  # results joined into one write: a write call per line costs ~15% of the run
+
+
+def _write_results(
+    results: Iterable[ParsedEvent | ParseFailure],
+    stats: ParseStats,
+    out: IO[bytes],
+    failures_out: IO[bytes] | None,
+) -> None:
+    """Events as JSON lines to `out`, failures to `failures_out`, in batches of writes."""
+    dumps = orjson.dumps
+    newline = orjson.OPT_APPEND_NEWLINE
+    add = stats.add
+    events: list[bytes] = []
+    failures: list[bytes] = []
+    for result in results:
+        add(result)
+        if type(result) is ParsedEvent:
+            events.append(dumps(result.to_json_dict(), option=newline))
+            if len(events) >= WRITE_EVERY:
+                out.write(b"".join(events))
+                events.clear()
+        elif failures_out is not None:
+            failures.append(dumps(result.to_json_dict(), option=newline))
+            if len(failures) >= WRITE_EVERY:
+                failures_out.write(b"".join(failures))
+                failures.clear()
+    out.write(b"".join(events))
+    if failures_out is not None:
+        failures_out.write(b"".join(failures))
+
+
 def cmd_parse(args: argparse.Namespace) -> int:
     registry = _registry(args.schemas)
     try:
@@ -105,24 +138,17 @@ def cmd_parse(args: argparse.Namespace) -> int:
     origin = Origin("cli", "-" if args.file == "-" else str(Path(args.file).resolve()), "")
     stats = ParseStats()
     out = sys.stdout.buffer
-    dumps = orjson.dumps
     started = time.perf_counter()
     try:
         with gc_tuned():
-            for result in parse_stream(
+            results = parse_stream(
                 source,
                 classifier=classifier,
                 origin=origin,
                 stream_type=args.stream_type,
                 envelope=args.envelope,
-            ):
-                stats.add(result)
-                if type(result) is ParsedEvent:
-                    out.write(dumps(result.to_json_dict(), option=orjson.OPT_APPEND_NEWLINE))
-                elif failures_out is not None:
-                    failures_out.write(
-                        dumps(result.to_json_dict(), option=orjson.OPT_APPEND_NEWLINE)
-                    )
+            )
+            _write_results(results, stats, out, failures_out)
     finally:
         out.flush()
         if failures_out is not None:

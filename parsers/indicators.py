@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 from functools import lru_cache
+from socket import AF_INET, AF_INET6, inet_pton
 from urllib.parse import urlsplit
 
 IP = "p_any_ip_addresses"
@@ -39,6 +40,47 @@ INDICATOR_COLUMNS = (
     SHA256,
 )
 
+# The search name of each indicator column: stored together as one array of "kind:value" entries
+# (p_any), so one index serves every indicator lookup.
+INDICATOR_KINDS = {
+    IP: "ip",
+    DOMAIN: "domain",
+    TRACE_ID: "trace_id",
+    USERNAME: "username",
+    EMAIL: "email",
+    AWS_ARN: "aws_arn",
+    AWS_ACCOUNT_ID: "aws_account_id",
+    AWS_INSTANCE_ID: "aws_instance_id",
+    AWS_TAG: "aws_tag",
+    MD5: "md5",
+    SHA1: "sha1",
+    SHA256: "sha256",
+}
+_PREFIXES = tuple((column, kind + ":") for column, kind in INDICATOR_KINDS.items())
+
+
+def indicator_entry(column: str, value: str) -> str:
+    """The p_any entry of one value of one indicator column: "ip:10.0.0.1"."""
+    return f"{INDICATOR_KINDS[column]}:{value}"
+
+
+def indicator_entries(indicators: dict[str, list[str]]) -> list[str]:
+    """Every indicator of an event as p_any entries, in column order, each column's sorted."""
+    entries: list[str] = []
+    for column, prefix in _PREFIXES:
+        values = indicators.get(column)
+        if values:
+            entries += [prefix + value for value in values]
+    return entries
+
+
+def column_values(entries: list[str], column: str) -> list[str]:
+    """One indicator column's values out of p_any entries (the inverse of indicator_entries)."""
+    prefix = INDICATOR_KINDS[column] + ":"
+    size = len(prefix)
+    return [entry[size:] for entry in entries if entry.startswith(prefix)]
+
+
 Accumulator = dict[str, list[str]]  # column -> values found (deduplicated and sorted by finish)
 Found = tuple[tuple[str, str], ...]  # (column, value) pairs one value yields
 Scanner = Callable[[str], Found]
@@ -48,9 +90,32 @@ _MEMO_SIZE = 1 << 16
 
 @lru_cache(maxsize=65536)
 def ip_version(text: str) -> int:
-    """4 or 6 when text is an IP address, else 0 (cached: the same hosts repeat in logs)."""
-    if not text or not (text[0].isdigit() or ":" in text):
+    """4 or 6 when text is an IP address, else 0 (cached: the same hosts repeat in logs).
+
+    The C-level inet_pton accepts exactly what `ipaddress` does (no leading zeros, no spaces,
+    ASCII digits only: tests/parsers/test_indicators.py checks it against `ipaddress` on random
+    text) without building an address object; only scoped IPv6 (`fe80::1%eth0`), which inet_pton
+    refuses, goes to `ipaddress`."""
+    if not text:
         return 0
+    if ":" not in text:
+        if not ("0" <= text[0] <= "9"):
+            return 0
+        try:
+            inet_pton(AF_INET, text)
+        except (OSError, ValueError, UnicodeError):
+            return 0
+        return 4
+    if "%" in text:
+        return _ip_version_slow(text)
+    try:
+        inet_pton(AF_INET6, text)
+    except (OSError, ValueError, UnicodeError):
+        return 0
+    return 6
+
+
+def _ip_version_slow(text: str) -> int:
     try:
         return ipaddress.ip_address(text).version
     except ValueError:

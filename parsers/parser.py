@@ -81,11 +81,25 @@ class ParsedEvent(msgspec.Struct, gc=False):
         out["p_log_type"] = self.log_type
         out["p_row_id"] = self.row_id
         out["p_event_time"] = format_utc(self.event_time)
-        out["p_parse_time"] = format_utc(self.parse_time)
+        out["p_parse_time"] = _format_parse_time(self.parse_time)
         out.update(self.indicators)
         if self.extra:
             out["p_extra"] = self.extra
         return out
+
+
+_last_parse_time: tuple[datetime | None, str] = (None, "")
+
+
+def _format_parse_time(parse_time: datetime) -> str:
+    """format_utc, once per parse time: a stream shares one among many events."""
+    global _last_parse_time
+    last = _last_parse_time
+    if last[0] is parse_time:
+        return last[1]
+    text = format_utc(parse_time)
+    _last_parse_time = (parse_time, text)
+    return text
 
 
 class FailureKind(StrEnum):
@@ -571,6 +585,7 @@ def _tuple_getter(keys: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]
 
 
 _MAX_PLANS = 4096
+_MAX_SEEN_SHAPES = 65536
 
 
 class Parser:
@@ -581,6 +596,7 @@ class Parser:
         "_plans",
         "_required",
         "_row_state",
+        "_seen_shapes",
         "_table",
         "log_type",
         "schema",
@@ -595,6 +611,7 @@ class Parser:
         # sort/dedupe when at most one single-scanner column can add any)
         self._collecting = frozenset(f.name for f in schema.fields if _has_indicators(f))
         self._plans: dict[tuple[str, ...], Callable[..., Any]] = {}
+        self._seen_shapes: set[tuple[str, ...]] = set()  # shapes met once, not compiled yet
         # (last origin, its row id template: 24 hex chars of the origin + "%08x" for the line)
         self._row_state: list[Any] = [(None, "")]
 
@@ -666,6 +683,8 @@ class Parser:
         shape = tuple(obj)
         build = self._plans.get(shape)
         if build is None:
+            if not self._seen_before(shape):  # a one-off shape costs no compilation
+                return self._build_generic(obj, raw, origin, line, offset, parse_time)
             build = self._compile_shape(shape, frozenset())
         result = build(obj, raw, origin, line, offset, parse_time)
         if result is MISFIT:
@@ -676,6 +695,18 @@ class Parser:
             if result is MISFIT:  # pragma: no cover - misfits() names every offending key
                 return self._build_generic(obj, raw, origin, line, offset, parse_time)
         return result
+
+    def _seen_before(self, shape: tuple[str, ...]) -> bool:
+        """True from a shape's second sighting on: compiling a plan costs as much as parsing
+        ~30 lines, so shapes that never repeat (a hostile or messy source) take the generic path
+        instead of compiling a plan each (bench/parse.py's "new key set" row)."""
+        seen = self._seen_shapes
+        if shape in seen:
+            return True
+        if len(seen) >= _MAX_SEEN_SHAPES:
+            seen.clear()
+        seen.add(shape)
+        return False
 
     def _compile_shape(self, shape: tuple[str, ...], demoted: frozenset[str]) -> Callable[..., Any]:
         if len(self._plans) >= _MAX_PLANS:  # hostile or very varied input: start over

@@ -33,6 +33,8 @@ TimeParser = Callable[[object], "Parsed | object | None"]
 
 def format_utc(dt: datetime) -> str:
     """RFC3339 UTC text with microseconds and a trailing Z."""
+    if dt.tzinfo is UTC:  # what the parsers make: one isoformat, "+00:00" swapped for "Z"
+        return dt.isoformat(timespec="microseconds")[:-6] + "Z"
     if dt.tzinfo is not None and dt.utcoffset():
         dt = dt.astimezone(UTC)
     return dt.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"

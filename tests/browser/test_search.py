@@ -111,6 +111,19 @@ def test_query_zoom_facet_expand_and_load_more(signed_in_page, live_server, seed
     page.screenshot(path=str(SHOTS / "search.png"), full_page=True)
 
 
+def test_a_cell_pivots_the_search_in_place(signed_in_page, live_server, seeded):
+    """Cell links carry only an href: the boosted table body swaps the results, no page load."""
+    page = signed_in_page
+    page.goto(f"{live_server.url}/search/?q=event:user.login")
+    expect(page.locator("#total-count")).to_have_text("60 events")
+    page.evaluate("window.__samePage = true")
+    rows(page).first.get_by_role("link", name="bob").click()
+    expect(page.get_by_label("Query")).to_have_value("event:user.login user:bob")
+    expect(page.locator("#total-count")).to_have_text("20 events")
+    expect(page).to_have_url(re.compile(r"q=event%3Auser.login\+user%3Abob"))
+    assert page.evaluate("window.__samePage") is True
+
+
 def test_session_timeline_from_a_sid_cell(signed_in_page, live_server, seeded):
     page = signed_in_page
     page.goto(f"{live_server.url}/search/?q=sid:5e55-1011")

@@ -21,7 +21,7 @@ def test_seed_events_loads_parsed_teleport_events_over_the_window(capsys):
     now = datetime.now(UTC)
     assert all(now - timedelta(days=2, minutes=1) <= t <= now for t in times)
     assert Event.objects.filter(fields__event="user.login").exists()
-    assert Event.objects.exclude(p_any_ip_addresses=[]).exists()
+    assert any(event.p_any_ip_addresses for event in Event.objects.all())
     assert "Seeded 300 events" in capsys.readouterr().out
 
 

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from parsers import Classifier, ParsedEvent
+from parsers.parser import compile_schema
 from parsers.timestamps import parse_rfc3339
 
 MILLIS = "2024-03-01T10:20:30.123Z"
@@ -37,8 +38,9 @@ EDGE_TIMES = [
 def both_paths(parser, origin, event):
     """(fast path result, reference result) for one event, same parse time."""
     now = datetime(2026, 1, 2, tzinfo=UTC)
-    fast = parser.parse(orjson.dumps(event), origin, 7, parse_time=now)
-    assert parser.parse(orjson.dumps(event), origin, 7, parse_time=now) == fast  # compiled shape
+    first = parser.parse(orjson.dumps(event), origin, 7, parse_time=now)  # a new shape: generic
+    fast = parser.parse(orjson.dumps(event), origin, 7, parse_time=now)  # seen again: compiled
+    assert fast == first
     if not isinstance(fast, ParsedEvent):
         reference = parser._build_generic(event, b"", origin, 7, 0, None)
         assert not isinstance(reference, ParsedEvent)
@@ -138,3 +140,27 @@ def test_a_single_log_type_classifier_is_the_parser_itself(all_types_parser, ori
 def test_events_stay_out_of_the_cycle_collector(all_types_parser, origin):
     event = all_types_parser.parse(orjson.dumps({"when": MILLIS}), origin, 1)
     assert not gc.is_tracked(event)
+
+
+def test_a_shape_is_compiled_only_when_it_comes_again(all_types_parser, origin):
+    parser = compile_schema(all_types_parser.schema)
+    line = orjson.dumps({"when": MILLIS, "addr.remote": "10.0.0.9:22", "x_once": 1})
+    first = parser.parse(line, origin, 1)
+    assert parser._plans == {}
+    second = parser.parse(line, origin, 2)
+    assert len(parser._plans) == 1
+    assert (first.fields, first.extra, first.indicators) == (
+        second.fields,
+        second.extra,
+        second.indicators,
+    )
+
+
+def test_lines_of_one_off_key_sets_compile_nothing(all_types_parser, origin):
+    parser = compile_schema(all_types_parser.schema)
+    for index in range(200):
+        event = {"when": MILLIS, f"x_{index}": index, "addr.remote": "10.0.0.9:22"}
+        result = parser.parse(orjson.dumps(event), origin, index)
+        assert result.extra == {f"x_{index}": index}
+        assert result.indicators == {"p_any_ip_addresses": ["10.0.0.9"]}
+    assert parser._plans == {}

@@ -1,8 +1,12 @@
 """Indicator scanners, with Panther's rules."""
 
-import pytest
+import ipaddress
 
-from parsers.indicators import scan_values
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from parsers.indicators import ip_version, scan_values
 
 
 @pytest.mark.parametrize(
@@ -99,3 +103,32 @@ def test_indicators_on_teleport_event(origin):
         "p_any_trace_ids": ["s-1"],
         "p_any_ip_addresses": ["10.0.0.9", "2001:db8::5"],
     }
+
+
+def _reference_ip_version(text: str) -> int:
+    try:
+        return ipaddress.ip_address(text).version
+    except ValueError:
+        return 0
+
+
+_ADDRESS_LIKE = st.one_of(
+    st.text(alphabet="0123456789abcdefABCDEF:.%/ x\x00١", max_size=45),
+    st.ip_addresses().map(str),
+    st.ip_addresses(v=6).map(lambda a: f"{a}%eth0"),
+    st.ip_addresses(v=4).map(lambda a: f"::ffff:{a}"),
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_ADDRESS_LIKE)
+def test_ip_check_agrees_with_ipaddress(text):
+    assert ip_version.__wrapped__(text) == _reference_ip_version(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["01.2.3.4", "1.2.3.04", "256.1.1.1", " 1.2.3.4", "1.2.3", "١.2.3.4", "1::2::3", "fe80::1%"],
+)
+def test_what_ipaddress_refuses_is_no_ip(text):
+    assert ip_version.__wrapped__(text) == _reference_ip_version(text) == 0
