@@ -219,15 +219,39 @@ def _boolean(term: Term) -> bool:
     raise QueryError(f"'{term.field}' is true or false", term.value_position)
 
 
-def _datetime(term: Term) -> datetime:
-    text = term.value.text.strip()
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)  # room above for histogram buckets and rounding
+SUPPORTED_DATES = "use a date between 1900-01-01 and 2999-12-31"
+
+
+class DateOutOfRange(ValueError):
+    """A valid ISO 8601 date outside the years search supports (SUPPORTED_DATES)."""
+
+
+def utc_datetime(text: str) -> datetime:
+    """ISO 8601 text (UTC without an offset) as an aware UTC datetime within the supported
+    years; ValueError for text that is not a date, DateOutOfRange for one outside them."""
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
     try:
-        parsed = datetime.fromisoformat(text)
+        parsed = parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+14:00 is in year 0
+        raise DateOutOfRange(SUPPORTED_DATES) from None
+    if not EARLIEST <= parsed < LATEST:
+        raise DateOutOfRange(SUPPORTED_DATES)
+    return parsed
+
+
+def _datetime(term: Term) -> datetime:
+    try:
+        return utc_datetime(term.value.text.strip())
+    except DateOutOfRange:
+        raise QueryError(f"'{term.field}': {SUPPORTED_DATES}", term.value_position) from None
     except ValueError:
         raise QueryError(
             f"'{term.field}' compares with a date like 2026-11-27T10:00:00Z", term.value_position
         ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 _COMPARISONS = {">": "gt", ">=": "gte", "<": "lt", "<=": "lte"}

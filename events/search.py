@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,7 +19,7 @@ from django.db import connection
 from django.db.models import Count, F, Func, IntegerField, Q, QuerySet, Sum, TextField
 from django.db.models.fields.json import compile_json_path
 
-from events.filters import resolve_json_fields, to_q
+from events.filters import DateOutOfRange, resolve_json_fields, to_q, utc_datetime
 from events.models import Event, EventMinuteCount
 from events.query import QueryError, parse
 
@@ -48,6 +49,7 @@ DEFAULT_COLUMNS = {
     ),
 }
 FALLBACK_COLUMNS = ("event", "user")
+MAX_ID = 2**63 - 1  # the largest id a bigint column (and SQLite) holds
 
 
 class StateError(ValueError):
@@ -61,10 +63,18 @@ class StateError(ValueError):
 
 def parse_when(text: str, param: str) -> datetime:
     try:
-        parsed = datetime.fromisoformat(text.strip().replace(" ", "T"))
+        return utc_datetime(text.strip().replace(" ", "T"))
+    except DateOutOfRange as error:
+        raise StateError(param, str(error)) from None
     except ValueError:
         raise StateError(param, "use a date and time like 2026-11-27T10:00:00 (UTC)") from None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def parse_source(text: str) -> str:
+    """A source id as the URL carries it: ASCII digits that fit the id column."""
+    if not (text.isascii() and text.isdigit() and 0 < int(text) <= MAX_ID):
+        raise StateError("source", "pick a log source from the list")
+    return text
 
 
 def format_when(value: datetime) -> str:
@@ -110,9 +120,7 @@ class SearchState:
                 raise StateError("end", "the end must be after the start")
         elif range_ not in RANGE_PRESETS:
             raise StateError("range", f"unknown range {range_!r}")
-        source = (params.get("source") or "").strip()
-        if source and not source.isdigit():
-            raise StateError("source", "pick a log source from the list")
+        source = parse_source(params["source"].strip()) if params.get("source") else ""
         columns = tuple(c for c in (params.get("cols") or "").split(",") if c.strip())
         return cls(
             q=(params.get("q") or "").strip(),
@@ -123,6 +131,21 @@ class SearchState:
             source=source,
             columns=tuple(c.strip() for c in columns)[:30],
             now=now,
+        )
+
+    @classmethod
+    def as_typed(cls, params: Any) -> SearchState:
+        """The form's values as typed, to show again beside a StateError (never searched)."""
+        range_ = params.get("range") or (CUSTOM_RANGE if params.get("start") else DEFAULT_RANGE)
+        if range_ not in RANGE_PRESETS and range_ != CUSTOM_RANGE:
+            range_ = DEFAULT_RANGE
+        columns = tuple(c.strip() for c in (params.get("cols") or "").split(",") if c.strip())
+        return cls(
+            q=(params.get("q") or "").strip(),
+            range=range_,
+            log_type=(params.get("log_type") or "").strip(),
+            source=(params.get("source") or "").strip(),
+            columns=columns[:30],
         )
 
     # --- time window --------------------------------------------------------------------------
@@ -137,7 +160,7 @@ class SearchState:
         out: dict[str, str] = {}
         if state.q:
             out["q"] = state.q
-        if state.range == CUSTOM_RANGE:
+        if state.range == CUSTOM_RANGE and state.start:  # no start: a state as_typed()
             out["start"] = format_when(state.start)
             if state.end:
                 out["end"] = format_when(ceil_to_second(state.end))
@@ -310,7 +333,7 @@ def bucket_step(start: datetime, end: datetime) -> int:
     for step in BUCKET_STEPS:
         if span / step <= HISTOGRAM_MAX_BARS:
             return step
-    return BUCKET_STEPS[-1]
+    return math.ceil(span / HISTOGRAM_MAX_BARS / 86400) * 86400  # whole days, at most 60 bars
 
 
 def histogram(state: SearchState) -> list[Bucket]:
