@@ -13,15 +13,32 @@ build error bodies by hand:
 - 400 where a value is well-formed but cannot be used (a search query, a time range):
   `{"detail": "...", "param": "q", "position": 12}`.
 
-Parameters with a fixed set of values are `Literal[...]` (an enum in the schema), and bodies are
-objects whose required parts carry their constraints (`min_length`), so a request the schema
-accepts is one the route can answer without a 5xx (tests/console/test_openapi.py fuzzes every
-route with schemathesis to hold this).
+Parameters with a fixed set of values are `Literal[...]` (an enum in the schema); bodies derive
+from `Body` (a JSON object) and declare their constraints (`min_length`), so a request the
+schema accepts is one the route answers without a 5xx (tests/console/test_openapi.py fuzzes
+every route with schemathesis to hold this).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from ninja import Schema
+from ninja.schema import DjangoGetter
+from pydantic import model_validator
+
+
+class Body(Schema):
+    """The base of every request body: a JSON object. (ninja's Schema would otherwise read the
+    fields of any value as attributes, so `[null, null]` made a valid all-defaults body.)"""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_object(cls, data: Any) -> Any:
+        value = data._obj if isinstance(data, DjangoGetter) else data
+        if not isinstance(value, dict):
+            raise ValueError("the body must be a JSON object")
+        return data
 
 
 class Problem(Schema):
@@ -49,6 +66,8 @@ class ParamProblem(Schema):
     param: str | None = None
     position: int | None = None
 
+
+MAX_ID = 2**63 - 1  # the largest id a bigint column (and SQLite) holds: past it, no such object
 
 SCHEMAS: dict[int, type[Schema]] = {
     400: ParamProblem,

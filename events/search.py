@@ -19,6 +19,7 @@ from django.db import connection
 from django.db.models import Count, F, Func, IntegerField, Q, QuerySet, Sum, TextField
 from django.db.models.fields.json import compile_json_path
 
+from audit.responses import MAX_ID
 from events.filters import DateOutOfRange, resolve_json_fields, to_q, utc_datetime
 from events.models import Event, EventMinuteCount
 from events.query import QueryError, parse
@@ -49,7 +50,6 @@ DEFAULT_COLUMNS = {
     ),
 }
 FALLBACK_COLUMNS = ("event", "user")
-MAX_ID = 2**63 - 1  # the largest id a bigint column (and SQLite) holds
 
 
 class StateError(ValueError):
