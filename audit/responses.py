@@ -11,7 +11,8 @@ build error bodies by hand:
 - 422 on routes with parameters or a body: ninja's own validation, or a form's message per field
   (`{"detail": [{"loc": ["body", "config", "bucket"], "msg": "...", "type": "value_error"}]}`);
 - 400 where a value is well-formed but cannot be used (a search query, a time range):
-  `{"detail": "...", "param": "q", "position": 12}`.
+  `{"detail": "...", "param": "q", "position": 12}`; and on routes with a body, for a body that
+  is not JSON (ninja: `{"detail": "Cannot parse request body"}`).
 
 Parameters with a fixed set of values are `Literal[...]` (an enum in the schema); bodies derive
 from `Body` (a JSON object) and declare their constraints (`min_length`), so a request the
