@@ -63,7 +63,7 @@ def test_invalid_query_shows_inline_error_at_its_position(viewer_client):
     response = viewer_client.get("/search/", {"q": "user:alice (login:root"})
     assert response.status_code == 200
     html = response.content.decode()
-    assert "unbalanced &#x27;(&#x27;" in html
+    assert "a closing parenthesis is missing" in html
     assert "(at character 12)" in html
     assert '<mark class="query-at">(</mark>' in html
     assert 'aria-invalid="true"' in html
