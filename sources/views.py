@@ -348,7 +348,9 @@ def draft_finish(request: HttpRequest, draft: str) -> HttpResponse:
 
 
 # --- A source's page -----------------------------------------------------------------------------
-def _source_context(request: HttpRequest, source: Source, tab: str, **extra: Any) -> dict[str, Any]:
+def source_context(request: HttpRequest, source: Source, tab: str, **extra: Any) -> dict[str, Any]:
+    """The context of a source's page with its tabs (the Ingestion tab is ingestion's page,
+    which renders with this context too)."""
     return {
         "source": source,
         "tab": tab,
@@ -356,6 +358,7 @@ def _source_context(request: HttpRequest, source: Source, tab: str, **extra: Any
             ("overview", "Overview", reverse("sources:detail", args=[source.pk])),
             ("health", "Health", reverse("sources:health", args=[source.pk])),
             ("settings", "Settings", reverse("sources:settings", args=[source.pk])),
+            ("ingestion", "Ingestion", reverse("ingestion:source", args=[source.pk])),
             ("history", "History", reverse("sources:history", args=[source.pk])),
         ],
         "can_manage": can_manage_sources(request.user),
@@ -365,7 +368,7 @@ def _source_context(request: HttpRequest, source: Source, tab: str, **extra: Any
     }
 
 
-def _render_tab(request: HttpRequest, context: dict[str, Any], template: str) -> HttpResponse:
+def render_tab(request: HttpRequest, context: dict[str, Any], template: str) -> HttpResponse:
     if request.htmx and request.htmx.target == "tab-panel":
         return render(request, f"{template}#panel", context)
     return render(request, template, context)
@@ -384,7 +387,7 @@ def source_detail(
 
     source = get_object_or_404(Source, pk=pk)
     settings = _settings_or_none(source.transport_impl, source.config)
-    context = _source_context(
+    context = source_context(
         request,
         source,
         "overview",
@@ -393,22 +396,22 @@ def source_detail(
         ingest_url=services.ingest_url(source, request),
         secret=_revealed(request, source),
     )
-    return _render_tab(request, context, "sources/source_overview.html")
+    return render_tab(request, context, "sources/source_overview.html")
 
 
 @require_GET
 def source_health(request: HttpRequest, pk: int) -> HttpResponse:
     source = get_object_or_404(Source, pk=pk)
-    context = _source_context(request, source, "health", run=source.latest_verification)
-    return _render_tab(request, context, "sources/source_health.html")
+    context = source_context(request, source, "health", run=source.latest_verification)
+    return render_tab(request, context, "sources/source_health.html")
 
 
 @require_GET
 def source_history(request: HttpRequest, pk: int) -> HttpResponse:
     source = get_object_or_404(Source, pk=pk)
     changes = AuditEntry.objects.for_object(source)[:200]
-    context = _source_context(request, source, "history", changes=changes)
-    return _render_tab(request, context, "sources/source_history.html")
+    context = source_context(request, source, "history", changes=changes)
+    return render_tab(request, context, "sources/source_history.html")
 
 
 @require_http_methods(["GET", "POST"])
@@ -451,7 +454,7 @@ def source_settings(request: HttpRequest, pk: int) -> HttpResponse:
         )
         alarm = AlarmForm(prefix="alarm", initial=AlarmForm.initial_for(source.alarm_minutes))
     cloudformation, terraform = _templates(tr, source.name, source.config)
-    context = _source_context(
+    context = source_context(
         request,
         source,
         "settings",
@@ -463,7 +466,7 @@ def source_settings(request: HttpRequest, pk: int) -> HttpResponse:
         cloudformation=cloudformation,
         terraform=terraform,
     )
-    return _render_tab(request, context, "sources/source_settings.html")
+    return render_tab(request, context, "sources/source_settings.html")
 
 
 def _templates(tr: transports.Transport, name: str, config: dict) -> tuple[str, str]:

@@ -81,3 +81,9 @@ def test_dashboard_lists_unhealthy_sources_first(viewer_client):
 def test_log_out_ends_the_session(viewer_client):
     viewer_client.post(reverse("logout"))
     assert viewer_client.get(reverse("dashboard")).status_code == 302
+
+
+def test_favicon_ico_is_the_sluice_icon_for_anyone(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("/img/sluice.svg")
