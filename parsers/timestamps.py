@@ -2,7 +2,8 @@
 
 Each parser returns ``(text, datetime)`` where text is RFC3339 UTC with microseconds ending in
 ``Z`` (nanoseconds when the value has 7 to 9 fractional digits: Teleport writes nanoseconds, and
-the field keeps them, as Panther did; the datetime holds microseconds); ``None`` when the value does not match; ``ZERO_TIME`` for Go's zero time (meaning unset).
+the field keeps them, as Panther did; the datetime holds microseconds); ``None`` when the value
+does not match; ``ZERO_TIME`` for Go's zero time (meaning unset).
 """
 
 from __future__ import annotations
