@@ -366,6 +366,7 @@ def histogram(state: SearchState) -> list[Bucket]:
 class FieldValue:
     value: Any
     count: int
+    missing: bool = False  # the events without this field: "(missing)"
 
     @property
     def filterable(self) -> bool:
@@ -398,7 +399,8 @@ def top_values(
     state: SearchState, name: str, *, sample: int | None = FACET_SAMPLE, limit: int = 10
 ) -> tuple[list[FieldValue], int]:
     """The `limit` most frequent values of a field among the latest `sample` matching events
-    (all matching events when sample is None); returns (values, events examined).
+    (all matching events when sample is None), then how many of them lack the field (a
+    `missing` FieldValue, when any do); returns (values, events examined).
 
     One pass: the newest `sample` rows are read in index order and grouped in the database.
     The statement wraps SQL that Django compiled (values stay parameters).
@@ -416,14 +418,15 @@ def top_values(
     sql = (
         "SELECT value, COUNT(*) AS n, SUM(COUNT(*)) OVER () AS examined "  # noqa: S608 - compiled
         f"FROM ({inner}) AS latest GROUP BY value "
-        "ORDER BY CASE WHEN value IS NULL THEN 1 ELSE 0 END, n DESC LIMIT %s"
+        "ORDER BY CASE WHEN value IS NULL THEN 0 ELSE 1 END, n DESC LIMIT %s"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, limit + 1])
         rows = cursor.fetchall()
     examined = int(rows[0][2]) if rows else 0
     values = [FieldValue(json.loads(value), n) for value, n, _ in rows if value is not None]
-    return values[:limit], examined
+    missing = [FieldValue(None, n, missing=True) for value, n, _ in rows if value is None]
+    return values[:limit] + missing, examined
 
 
 def page_fields(rows: list[Event]) -> list[tuple[str, int]]:
