@@ -25,6 +25,7 @@ from sources.health import Backlog
 from sources.models import DEFAULT_ALARM_MINUTES, Source, VerificationRun
 from sources.permissions import can_manage_sources, source_admin_required
 from sources.transports.base import PrepareFailed, SettingsError
+from sources.validators import validate_role_arn
 
 WIZARD_STEPS = ["Log type", "Configure", "Permissions", "Verify", "Finish"]
 
@@ -261,22 +262,37 @@ def draft_template(request: HttpRequest, draft: str, filename: str) -> HttpRespo
 @require_http_methods(["GET", "POST"])
 @source_admin_required
 def draft_verify(request: HttpRequest, draft: str) -> HttpResponse:
+    """Step 4. The page starts the checks as it loads (htmx POST; the button without JS); after
+    a failure a role ARN can be pasted here and the checks run again with it."""
     data = get_draft(request, draft)
-    if request.method == "POST":
-        run = services.start_verification(
-            transport=data["transport"], config=data["config"], user=request.user
-        )
-        data["run_id"] = run.pk
-        save_draft(request, data, draft)
-        return redirect("sources:draft_verify", draft=draft)
-    run = VerificationRun.objects.filter(pk=data.get("run_id"), source=None).first()
     tr = transports.get(data["transport"])
+    role_error = ""
+    if request.method == "POST":
+        role_arn = (request.POST.get("role_arn") or "").strip()
+        try:
+            if role_arn:
+                validate_role_arn(role_arn)
+                data["config"] = {**data["config"], "role_arn": role_arn}
+        except ValidationError as error:
+            role_error = error.messages[0]
+        else:
+            run = services.start_verification(
+                transport=data["transport"], config=data["config"], user=request.user
+            )
+            data["run_id"] = run.pk
+            save_draft(request, data, draft)
+            if request.htmx:
+                return HttpResponse(headers={"HX-Refresh": "true"})
+            return redirect("sources:draft_verify", draft=draft)
+    run = VerificationRun.objects.filter(pk=data.get("run_id"), source=None).first()
     settings = _settings_or_none(tr, data["config"])
     context = _wizard(
         4,
         draft_id=draft,
         draft=data,
         run=run,
+        role_error=role_error,
+        takes_role_arn="role_arn" in tr.form_class.base_fields,
         transport=tr,
         resource=tr.resource(settings) if settings else "",
         check_names=[name for name, _check in tr.checks(settings)] if settings else [],

@@ -97,8 +97,7 @@ def test_s3_wizard_from_tiles_to_a_green_verification(
     shot(page, "4-permissions")
     page.get_by_role("link", name="Continue to verification").click()
 
-    # Step 4: the wrong prefix fails with its message
-    page.get_by_role("button", name="Run checks").click()
+    # Step 4: the checks start on arrival; the wrong prefix fails with its message
     verification = page.locator(".verification")
     expect(verification).to_have_attribute("data-status", "failed", timeout=VERIFY_TIMEOUT)
     expect(verification).to_contain_text("No object under prefix 'telport/' — check the prefix")
@@ -111,7 +110,6 @@ def test_s3_wizard_from_tiles_to_a_green_verification(
     page.get_by_role("textbox", name="Prefix (optional)").fill("teleport/")
     page.get_by_role("button", name="Continue to permissions").click()
     page.get_by_role("link", name="Continue to verification").click()
-    page.get_by_role("button", name="Run checks").click()
     expect(verification).to_have_attribute("data-status", "passed", timeout=VERIFY_TIMEOUT)
     expect(verification).to_contain_text("Read teleport/logs/2026/11/27/10/a1.json.gz")
     expect(page.locator(".check-fail")).to_have_count(0)
@@ -161,8 +159,7 @@ def test_sqs_wizard_with_a_missing_queue_fixed_then_verified(
     expect(page.locator("#cfn-text")).to_contain_text("sqs:ReceiveMessage")
     page.get_by_role("link", name="Continue to verification").click()
 
-    page.get_by_role("button", name="Run checks").click()
-    verification = page.locator(".verification")
+    verification = page.locator(".verification")  # started on arrival
     expect(verification).to_have_attribute("data-status", "failed", timeout=VERIFY_TIMEOUT)
     expect(verification).to_contain_text(
         f"Queue {queue_url} does not exist — check the URL and the region."
