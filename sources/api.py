@@ -232,7 +232,9 @@ def list_sources(
     return sources
 
 
-@router.post("", response={201: SourceCreatedOut, **errors(403, 422)}, summary="Create a source")
+@router.post(
+    "", response={201: SourceCreatedOut, **errors(400, 403, 422)}, summary="Create a source"
+)
 def create_source(request: HttpRequest, payload: SourceIn):
     require_admin(request)
     config, log_types = validated_settings(
@@ -257,7 +259,9 @@ def get_source(request: HttpRequest, source_id: int):
 
 
 @router.patch(
-    "/{source_id}", response={200: SourceOut, **errors(403, 404, 422)}, summary="Change a source"
+    "/{source_id}",
+    response={200: SourceOut, **errors(400, 403, 404, 422)},
+    summary="Change a source",
 )
 def update_source(request: HttpRequest, source_id: int, payload: SourcePatch):
     require_admin(request)
