@@ -15,6 +15,7 @@ from sources import urls as sources_urls
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path(
         "login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -11,9 +11,10 @@ from typing import Any
 
 import redis
 from django.contrib.auth.decorators import login_not_required
-from django.db.models import Case, IntegerField, Value, When
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db.models import Case, Count, IntegerField, Value, When
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 
@@ -41,12 +42,25 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "source_count": Source.objects.count(),
         "events_24h": Event.objects.filter(p_event_time__gte=since).count(),
         "failures_24h": Failure.objects.filter(created_at__gte=since).count(),
+        "failures_source_id": most_failures_since(since),
         "sources": Source.objects.order_by(unhealthy_first, "name")[:10],
         "open_alerts": counts_by_severity(Alert.objects.filter(status=Alert.Status.OPEN)),
         "failing_destinations": destination_queries.failing(),
         **workers_panel(),
     }
     return render(request, "console/dashboard.html", context)
+
+
+def most_failures_since(since) -> int | None:
+    """The source with the most failed lines since `since`: the failed-lines card opens its
+    Ingestion tab."""
+    return (
+        Failure.objects.filter(created_at__gte=since, source__isnull=False)
+        .values_list("source_id", flat=True)
+        .annotate(n=Count("id"))
+        .order_by("-n", "source_id")
+        .first()
+    )
 
 
 @dataclass(frozen=True)
@@ -82,6 +96,12 @@ def workers_panel() -> dict[str, Any]:
         "queues": queues,
         "workers_status": health.queues_sentence([q.name for q in queues if not q.workers]),
     }
+
+
+@login_not_required
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers and tools ask for /favicon.ico whatever the page links: send them the icon."""
+    return HttpResponsePermanentRedirect(static("img/sluice.svg"))
 
 
 @login_not_required

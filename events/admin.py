@@ -1,10 +1,17 @@
+"""Events and failed lines in the admin: read and delete; ingestion writes them, never a form."""
+
 from django.contrib import admin
 
 from events.models import Event, Failure
 
 
+class WrittenByIngestion:
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(WrittenByIngestion, admin.ModelAdmin):
     list_display = ["p_event_time", "p_log_type", "source", "p_row_id"]
     list_filter = ["p_log_type"]
     search_fields = ["p_row_id"]
@@ -12,6 +19,6 @@ class EventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Failure)
-class FailureAdmin(admin.ModelAdmin):
+class FailureAdmin(WrittenByIngestion, admin.ModelAdmin):
     list_display = ["created_at", "source", "object_key", "line", "error"]
     list_filter = ["source"]

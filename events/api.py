@@ -7,17 +7,19 @@ message and the character position.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest, QueryDict
 from ninja import Field, Query, Router, Schema, Status
-from ninja.errors import HttpError
 
+from audit.responses import errors
 from events.presenters import event_dict
 from events.query import QueryError
 from events.search import (
+    CUSTOM_RANGE,
     MAX_PAGE_SIZE,
     PAGE_SIZE,
+    RANGE_PRESETS,
     SearchState,
     StateError,
     bucket_step,
@@ -28,10 +30,21 @@ from events.search import (
 router = Router(tags=["events"])
 
 
+RangeKey = Literal[(*RANGE_PRESETS, CUSTOM_RANGE)]  # type: ignore[valid-type]
+
+
 class EventQuery(Schema):
     q: str = Field("", description="Query, e.g. `event:user.login success:false` or `ip:10.0.0.1`")
-    range: str = Field("", description="15m, 1h, 24h (default), 7d, 30d; ignored with start")
-    start: str = Field("", description="ISO 8601 start (UTC if no offset); sets a custom range")
+    range: RangeKey | None = Field(
+        None,
+        description="15m, 1h, 24h (default), 7d, 30d, or custom (with start); start alone "
+        "means custom",
+    )
+    start: str = Field(
+        "",
+        description="ISO 8601 start (UTC if no offset), 1900-01-01 to 2999-12-31; sets a "
+        "custom range",
+    )
     end: str = Field("", description="ISO 8601 end (default: now)")
     log_type: str = Field("", description="Only this log type, e.g. Gravitational.TeleportAudit")
     source: str = Field("", description="Only this log source id")
@@ -62,39 +75,34 @@ class HistogramOut(Schema):
     buckets: list[BucketOut]
 
 
-class QueryProblem(Schema):
-    detail: str
-    position: int | None = None
-    param: str | None = None
-
-
 def _state(filters: EventQuery) -> SearchState:
+    """The search state of the parameters; raises StateError."""
     params = QueryDict(mutable=True)
     for key in ("q", "range", "start", "end", "log_type", "source"):
         value = getattr(filters, key)
         if value:
             params[key] = value
-    try:
-        return SearchState.from_params(params)
-    except StateError as error:
-        raise HttpError(400, f"{error.param}: {error.message}") from None
+    return SearchState.from_params(params)
+
+
+def _problem(error: QueryError | StateError) -> Status:
+    if isinstance(error, QueryError):
+        return Status(400, {"detail": error.message, "position": error.position, "param": "q"})
+    return Status(400, {"detail": error.message, "param": error.param})
 
 
 @router.get(
     "",
-    response={200: EventPage, 400: QueryProblem},
+    response={200: EventPage, **errors(400, 422)},
     summary="Search events, newest first (keyset pages)",
 )
 def list_events(request: HttpRequest, filters: Query[EventPageQuery]):
-    state = _state(filters)
     try:
-        events = state.events()
+        events = _state(filters).events()
         rows, next_cursor = page(events, filters.cursor, filters.limit)
         count = events.order_by().count()
-    except QueryError as error:
-        return Status(400, {"detail": error.message, "position": error.position, "param": "q"})
-    except StateError as error:
-        return Status(400, {"detail": error.message, "param": error.param})
+    except (QueryError, StateError) as error:
+        return _problem(error)
     return {
         "count": count,
         "results": [event_dict(event) for event in rows],
@@ -104,15 +112,15 @@ def list_events(request: HttpRequest, filters: Query[EventPageQuery]):
 
 @router.get(
     "/histogram",
-    response={200: HistogramOut, 400: QueryProblem},
+    response={200: HistogramOut, **errors(400, 422)},
     summary="Event counts per time bucket over the range",
 )
 def events_histogram(request: HttpRequest, filters: Query[EventQuery]):
-    state = _state(filters)
     try:
+        state = _state(filters)
         buckets = histogram(state)
-    except QueryError as error:
-        return Status(400, {"detail": error.message, "position": error.position, "param": "q"})
+    except (QueryError, StateError) as error:
+        return _problem(error)
     start, end = state.window()
     step = bucket_step(start, end)
     return {

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
+from django.db import models
 from django.db.models import BooleanField, Expression, F, Func, Q, TextField, Value
-from django.db.models.fields.json import KeyTextTransform, KeyTransform, compile_json_path
+from django.db.models.fields.json import HasKey, KeyTextTransform, KeyTransform, compile_json_path
 from django.db.models.functions import Cast
 from django.db.models.lookups import Lookup
 
@@ -69,17 +70,22 @@ class JSONArrayHas(Lookup):
     prepare_rhs = False
 
     def as_sql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
         if connection.vendor == "postgresql":
+            lhs, lhs_params = self.process_lhs(compiler, connection)
             return (
                 f"COALESCE({lhs} @> jsonb_build_array(({rhs})::text), false)",
                 [*lhs_params, *rhs_params],
             )
+        # SQLite: walk the array by its path; JSON_EXTRACT would unwrap a string value into
+        # text json_each cannot read ("malformed JSON").
+        column, column_params, keys = self.lhs.preprocess_lhs(compiler, connection)
+        path = compile_json_path(keys)
         return (
-            f"EXISTS (SELECT 1 FROM json_each({lhs}) WHERE json_each.type = 'text' "  # noqa: S608 - lhs is a column, rhs a placeholder
-            f"AND json_each.value = {rhs})",
-            [*lhs_params, *rhs_params],
+            f"COALESCE(json_type({column}, %s) = 'array' AND EXISTS (SELECT 1 "  # noqa: S608 - column and placeholders only
+            f"FROM json_each({column}, %s) WHERE json_each.type = 'text' "
+            f"AND json_each.value = {rhs}), 0)",
+            [*column_params, path, *column_params, path, *rhs_params],
         )
 
 
@@ -97,6 +103,24 @@ class IsJSONNumber(Func):
         lhs, params, keys = key.preprocess_lhs(compiler, connection)
         path = compile_json_path(keys)
         return f"COALESCE(json_type({lhs}, %s) IN ('integer', 'real'), 0)", [*params, path]
+
+
+class HasPath(Func):
+    """The nested key path exists: true or false, never NULL (`fields -> 'a' ? 'b'` is NULL
+    when `a` is missing, which NOT would drop)."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, column: str, path: tuple[str, ...]):
+        super().__init__(F(column))
+        self.path = path
+
+    def as_sql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        if connection.vendor == "postgresql":
+            return f"(({column} #> %s) IS NOT NULL)", [*params, list(self.path)]
+        return f"(json_type({column}, %s) IS NOT NULL)", [*params, compile_json_path(self.path)]
 
 
 def like_pattern(parts: tuple[str, ...], *, anchored: bool = True) -> str:
@@ -117,9 +141,14 @@ class JSONField:
     path: tuple[str, ...]
     type: str | None = None
 
-    @property
-    def lookup(self) -> str:
-        return "__".join((self.column, *self.path))
+    def compare(self, lookup_name: str, value: object) -> Q:
+        """The value at this path compared by a JSON lookup (exact, gt, ...) chosen here.
+
+        Built from expressions, never from a `column__key__lookup` string: a key named like a
+        lookup (`user__gt`, `user.isnull`) stays a key and never becomes an ORM lookup.
+        """
+        key = self.key()
+        return Q(key.get_lookup(lookup_name)(key, Value(value, output_field=models.JSONField())))
 
     def key(self) -> Expression:
         expression: Expression = F(self.column)
@@ -135,8 +164,9 @@ class JSONField:
 
     def present(self) -> Q:
         """The key exists (so a comparison on it is true or false, never NULL)."""
-        *parents, last = self.path
-        return Q(**{"__".join((self.column, *parents, "has_key")): last})
+        if len(self.path) == 1:
+            return Q(HasKey(F(self.column), self.path[0]))
+        return Q(HasPath(self.column, self.path))
 
 
 def schema_columns() -> dict[str, str | None]:
@@ -190,15 +220,39 @@ def _boolean(term: Term) -> bool:
     raise QueryError(f"'{term.field}' is true or false", term.value_position)
 
 
-def _datetime(term: Term) -> datetime:
-    text = term.value.text.strip()
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)  # room above for histogram buckets and rounding
+SUPPORTED_DATES = "use a date between 1900-01-01 and 2999-12-31"
+
+
+class DateOutOfRange(ValueError):
+    """A valid ISO 8601 date outside the years search supports (SUPPORTED_DATES)."""
+
+
+def utc_datetime(text: str) -> datetime:
+    """ISO 8601 text (UTC without an offset) as an aware UTC datetime within the supported
+    years; ValueError for text that is not a date, DateOutOfRange for one outside them."""
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
     try:
-        parsed = datetime.fromisoformat(text)
+        parsed = parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+14:00 is in year 0
+        raise DateOutOfRange(SUPPORTED_DATES) from None
+    if not EARLIEST <= parsed < LATEST:
+        raise DateOutOfRange(SUPPORTED_DATES)
+    return parsed
+
+
+def _datetime(term: Term) -> datetime:
+    try:
+        return utc_datetime(term.value.text.strip())
+    except DateOutOfRange:
+        raise QueryError(f"'{term.field}': {SUPPORTED_DATES}", term.value_position) from None
     except ValueError:
         raise QueryError(
             f"'{term.field}' compares with a date like 2026-11-27T10:00:00Z", term.value_position
         ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 _COMPARISONS = {">": "gt", ">=": "gte", "<": "lt", "<=": "lte"}
@@ -216,12 +270,12 @@ def json_leaf(field: JSONField, term: Term) -> Q:
         pattern = like_pattern(value.parts)
         return field.present() & Q(ILike(field.text(), Value(pattern)))
     if field.type == "boolean":
-        return field.present() & Q(**{field.lookup: _boolean(term)})
+        return field.present() & field.compare("exact", _boolean(term))
     if field.type in NUMERIC_TYPES:
-        return field.present() & Q(**{field.lookup: _number(term)})
+        return field.present() & field.compare("exact", _number(term))
     if field.type == "array":
         return Q(JSONArrayHas(field.key(), Value(value.text)))
-    matches = Q(**{field.lookup: value.text})
+    matches = field.compare("exact", value.text)
     if field.type is None and not value.quoted:
         matches |= _untyped_alternatives(field, value.text)
     return field.present() & matches
@@ -232,22 +286,22 @@ def _untyped_alternatives(field: JSONField, text: str) -> Q:
     alternatives = Q(JSONArrayHas(field.key(), Value(text)))
     if _NUMBER.fullmatch(text):
         number = float(text)
-        alternatives |= Q(**{field.lookup: int(number) if number.is_integer() else number})
+        alternatives |= field.compare("exact", int(number) if number.is_integer() else number)
     if text.lower() in _TRUE | _FALSE:
-        alternatives |= Q(**{field.lookup: text.lower() in _TRUE})
+        alternatives |= field.compare("exact", text.lower() in _TRUE)
     return alternatives
 
 
 def _json_comparison(field: JSONField, term: Term) -> Q:
-    lookup = f"{field.lookup}__{_COMPARISONS[term.op]}"
+    lookup = _COMPARISONS[term.op]
     if field.type == "timestamp":
-        return Q(**{lookup: format_utc(_datetime(term))})
+        return field.compare(lookup, format_utc(_datetime(term)))
     if field.type is not None and field.type not in NUMERIC_TYPES:
         raise QueryError(
             f"'{term.field}' is a {field.type} field: {term.op} compares numbers",
             term.position,
         )
-    return Q(IsJSONNumber(field.key())) & Q(**{lookup: _number(term)})
+    return Q(IsJSONNumber(field.key())) & field.compare(lookup, _number(term))
 
 
 def indicator_leaf(column: str, term: Term) -> Q:

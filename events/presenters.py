@@ -325,7 +325,7 @@ def facet_rows(
 ) -> list[dict[str, Any]]:
     rows = []
     for value in values:
-        text = display_text(value.value)
+        text = "(missing)" if value.missing else display_text(value.value)
         row = {
             "text": text,
             "count": value.count,

@@ -271,13 +271,15 @@ class _Parser:
         if token.kind == "TERM":
             return token.term
         if token.kind == "(":
-            if (nxt := self.peek()) is not None and nxt.kind == ")":
+            if (nxt := self.peek()) is None:
+                raise _missing_closing(token)
+            if nxt.kind == ")":
                 raise QueryError("empty parentheses", token.position)
             with self._nested(token):
                 node = self.or_expr()
             closing = self.peek()
             if closing is None or closing.kind != ")":
-                raise QueryError("unbalanced '(': add the closing ')'", token.position)
+                raise _missing_closing(token)
             self.take()
             return node
         if token.kind == ")":
@@ -302,6 +304,12 @@ class _Parser:
                 return False
 
         return Depth()
+
+
+def _missing_closing(opening: Token) -> QueryError:
+    return QueryError(
+        "a closing parenthesis is missing: add ')' to close this '('", opening.position
+    )
 
 
 def parse(text: str) -> Node | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -19,7 +20,8 @@ from django.db import connection
 from django.db.models import Count, F, Func, IntegerField, Q, QuerySet, Sum, TextField
 from django.db.models.fields.json import compile_json_path
 
-from events.filters import resolve_json_fields, to_q
+from audit.responses import MAX_ID
+from events.filters import DateOutOfRange, resolve_json_fields, to_q, utc_datetime
 from events.models import Event, EventMinuteCount
 from events.query import QueryError, parse
 
@@ -62,10 +64,18 @@ class StateError(ValueError):
 
 def parse_when(text: str, param: str) -> datetime:
     try:
-        parsed = datetime.fromisoformat(text.strip().replace(" ", "T"))
+        return utc_datetime(text.strip().replace(" ", "T"))
+    except DateOutOfRange as error:
+        raise StateError(param, str(error)) from None
     except ValueError:
         raise StateError(param, "use a date and time like 2026-11-27T10:00:00 (UTC)") from None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def parse_source(text: str) -> str:
+    """A source id as the URL carries it: ASCII digits that fit the id column."""
+    if not (text.isascii() and text.isdigit() and 0 < int(text) <= MAX_ID):
+        raise StateError("source", "pick a log source from the list")
+    return text
 
 
 def format_when(value: datetime) -> str:
@@ -111,9 +121,7 @@ class SearchState:
                 raise StateError("end", "the end must be after the start")
         elif range_ not in RANGE_PRESETS:
             raise StateError("range", f"unknown range {range_!r}")
-        source = (params.get("source") or "").strip()
-        if source and not source.isdigit():
-            raise StateError("source", "pick a log source from the list")
+        source = parse_source(params["source"].strip()) if params.get("source") else ""
         columns = tuple(c for c in (params.get("cols") or "").split(",") if c.strip())
         return cls(
             q=(params.get("q") or "").strip(),
@@ -124,6 +132,21 @@ class SearchState:
             source=source,
             columns=tuple(c.strip() for c in columns)[:30],
             now=now,
+        )
+
+    @classmethod
+    def as_typed(cls, params: Any) -> SearchState:
+        """The form's values as typed, to show again beside a StateError (never searched)."""
+        range_ = params.get("range") or (CUSTOM_RANGE if params.get("start") else DEFAULT_RANGE)
+        if range_ not in RANGE_PRESETS and range_ != CUSTOM_RANGE:
+            range_ = DEFAULT_RANGE
+        columns = tuple(c.strip() for c in (params.get("cols") or "").split(",") if c.strip())
+        return cls(
+            q=(params.get("q") or "").strip(),
+            range=range_,
+            log_type=(params.get("log_type") or "").strip(),
+            source=(params.get("source") or "").strip(),
+            columns=columns[:30],
         )
 
     # --- time window --------------------------------------------------------------------------
@@ -138,7 +161,7 @@ class SearchState:
         out: dict[str, str] = {}
         if state.q:
             out["q"] = state.q
-        if state.range == CUSTOM_RANGE:
+        if state.range == CUSTOM_RANGE and state.start:  # no start: a state as_typed()
             out["start"] = format_when(state.start)
             if state.end:
                 out["end"] = format_when(ceil_to_second(state.end))
@@ -311,7 +334,7 @@ def bucket_step(start: datetime, end: datetime) -> int:
     for step in BUCKET_STEPS:
         if span / step <= HISTOGRAM_MAX_BARS:
             return step
-    return BUCKET_STEPS[-1]
+    return math.ceil(span / HISTOGRAM_MAX_BARS / 86400) * 86400  # whole days, at most 60 bars
 
 
 def histogram(state: SearchState) -> list[Bucket]:
@@ -344,6 +367,7 @@ def histogram(state: SearchState) -> list[Bucket]:
 class FieldValue:
     value: Any
     count: int
+    missing: bool = False  # the events without this field: "(missing)"
 
     @property
     def filterable(self) -> bool:
@@ -376,7 +400,8 @@ def top_values(
     state: SearchState, name: str, *, sample: int | None = FACET_SAMPLE, limit: int = 10
 ) -> tuple[list[FieldValue], int]:
     """The `limit` most frequent values of a field among the latest `sample` matching events
-    (all matching events when sample is None); returns (values, events examined).
+    (all matching events when sample is None), then how many of them lack the field (a
+    `missing` FieldValue, when any do); returns (values, events examined).
 
     One pass: the newest `sample` rows are read in index order and grouped in the database.
     The statement wraps SQL that Django compiled (values stay parameters).
@@ -394,14 +419,15 @@ def top_values(
     sql = (
         "SELECT value, COUNT(*) AS n, SUM(COUNT(*)) OVER () AS examined "  # noqa: S608 - compiled
         f"FROM ({inner}) AS latest GROUP BY value "
-        "ORDER BY CASE WHEN value IS NULL THEN 1 ELSE 0 END, n DESC LIMIT %s"
+        "ORDER BY CASE WHEN value IS NULL THEN 0 ELSE 1 END, n DESC LIMIT %s"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, limit + 1])
         rows = cursor.fetchall()
     examined = int(rows[0][2]) if rows else 0
     values = [FieldValue(json.loads(value), n) for value, n, _ in rows if value is not None]
-    return values[:limit], examined
+    missing = [FieldValue(None, n, missing=True) for value, n, _ in rows if value is None]
+    return values[:limit] + missing, examined
 
 
 def page_fields(rows: list[Event]) -> list[tuple[str, int]]:

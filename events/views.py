@@ -138,11 +138,15 @@ def _facet_context(state: SearchState, facet: str, *, exact: bool) -> dict:
 def search(request: HttpRequest) -> HttpResponse:
     state, state_error = _state_or_error(request)
     if state_error:
-        state = SearchState()
-    inline = state.uses_minute_counts() or request.GET.get("hist") == "1"
-    context = _results_context(request, state, histogram_mode="inline" if inline else "lazy")
-    if state_error:
-        context["state_error"] = state_error
+        # Show the form as typed with the message, and search nothing until it is fixed.
+        state = SearchState.as_typed(request.GET)
+        context = {"state": state, "state_error": state_error, "urls": _urls()}
+        context.update(
+            typed_start=request.GET.get("start", ""), typed_end=request.GET.get("end", "")
+        )
+    else:
+        inline = state.uses_minute_counts() or request.GET.get("hist") == "1"
+        context = _results_context(request, state, histogram_mode="inline" if inline else "lazy")
     context.update(
         presets=RANGE_PRESETS,
         custom_range=CUSTOM_RANGE,
@@ -156,8 +160,10 @@ def search(request: HttpRequest) -> HttpResponse:
     if not request.htmx or request.htmx.history_restore_request:
         return render(request, "events/search.html", context)
     response = render(request, "events/search.html#search-body", context)
-    # The canonical URL of this state (no empty or ignored inputs) goes in the address bar.
-    return push_url(response, f"{reverse('events:search')}?{state.querystring()}")
+    # The canonical URL of this state (no empty or ignored inputs) goes in the address bar;
+    # with an error, what was typed (so a reload shows the same message).
+    query = request.GET.urlencode() if state_error else state.querystring()
+    return push_url(response, f"{reverse('events:search')}?{query}")
 
 
 @require_GET

@@ -20,6 +20,7 @@ from ingestion.models import BackfillRun, ObjectLedger, StageError
 from sources.health import is_parse_warning
 from sources.models import HourlyStats, Source
 from sources.permissions import can_manage_sources
+from sources.views import render_tab, source_context
 
 RECENT = 10
 
@@ -74,14 +75,14 @@ def _is_warning(error: StageError | None) -> bool:
 
 
 def source_panel(request: HttpRequest, pk: int) -> HttpResponse:
+    """The source's Ingestion tab; its own htmx actions swap only the panel inside it."""
     source = get_object_or_404(Source, pk=pk)
-    context = {"ingestion": panel_context(source, request.user), "source": source}
-    template = (
-        "ingestion/partials/source_ingestion.html"
-        if request.htmx
-        else "ingestion/source_ingestion.html"
-    )
-    return render(request, template, context)
+    ingestion = panel_context(source, request.user)
+    if request.htmx and request.htmx.target != "tab-panel":
+        context = {"ingestion": ingestion, "source": source}
+        return render(request, "ingestion/partials/source_ingestion.html", context)
+    context = source_context(request, source, "ingestion", ingestion=ingestion)
+    return render_tab(request, context, "ingestion/source_ingestion.html")
 
 
 def _require_manage(request: HttpRequest) -> None:

@@ -1,7 +1,9 @@
 """Timestamp parsing for the schema time formats, normalized to UTC.
 
 Each parser returns ``(text, datetime)`` where text is RFC3339 UTC with microseconds ending in
-``Z``; ``None`` when the value does not match; ``ZERO_TIME`` for Go's zero time (meaning unset).
+``Z`` (nanoseconds when the value has 7 to 9 fractional digits: Teleport writes nanoseconds, and
+the field keeps them, as Panther did; the datetime holds microseconds); ``None`` when the value
+does not match; ``ZERO_TIME`` for Go's zero time (meaning unset).
 """
 
 from __future__ import annotations
@@ -54,7 +56,12 @@ def parse_rfc3339(value: object) -> Parsed | object | None:
     elif n == 20:
         text = value[:19] + ".000000Z"
     elif n == 30 and value[19] == "." and value[26:29].isdigit() and value[26:29].isascii():
-        text = value[:26] + "Z"
+        if value[13] != ":" or value[16] != ":":
+            return None
+        try:
+            return value, _fromisoformat(value[:26] + "Z")
+        except ValueError:
+            return None
     elif n == 27 and value[19] == ".":
         text = value
     else:
@@ -75,12 +82,13 @@ def _parse_rfc3339(value: str) -> Parsed | object | None:
         return None
     date, clock, frac, zulu, offset = m.groups()
     frac6 = (frac + "00000")[:6] if frac else "000000"
+    nanos = frac[6:].ljust(3, "0") if frac and len(frac) > 6 else ""
     if zulu:
         text = f"{date}T{clock}.{frac6}Z"
         if text == _ZERO_TEXT:
             return ZERO_TIME
         try:
-            return text, _fromisoformat(text)
+            return f"{text[:-1]}{nanos}Z", _fromisoformat(text)
         except ValueError:
             return None
     try:
@@ -88,7 +96,7 @@ def _parse_rfc3339(value: str) -> Parsed | object | None:
     except (ValueError, OverflowError):
         return None
     text = format_utc(dt)
-    return ZERO_TIME if text == _ZERO_TEXT else (text, dt)
+    return ZERO_TIME if text == _ZERO_TEXT else (f"{text[:-1]}{nanos}Z", dt)
 
 
 def _unix_parser(divisor: int) -> TimeParser:

@@ -90,7 +90,8 @@ class VerificationInline(admin.TabularInline):
     ordering = ["-created_at"]
 
     def checks_summary(self, run):
-        return "; ".join(f"{'✓' if c['ok'] else '✗'} {c['name']}" for c in run.checks)
+        marks = {True: "✓", False: "✗", None: "–"}  # None: skipped after a failure
+        return "; ".join(f"{marks[c.get('ok')]} {c['name']}" for c in run.checks)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -100,9 +101,16 @@ class VerificationInline(admin.TabularInline):
 class SourceAdmin(SourceAdminPermissions, admin.ModelAdmin):
     form = SourceAdminForm
     list_display = [
-        "name", "transport", "log_types_list", "health", "paused", "last_event_at", "location",
+        "name", "transport", "log_types_list", "health", "paused_label", "last_event_at",
+        "location",
     ]  # fmt: skip
     list_filter = ["transport", "health", "paused", "created_at"]
+
+    @admin.display(description="Paused", ordering="paused")
+    def paused_label(self, source: Source) -> str:
+        """Only a paused source is marked (a boolean column drew a red cross on every other)."""
+        return "Paused" if source.paused else ""
+
     search_fields = ["name", "health_reason", "config"]
     readonly_fields = [
         "settings_view", "created_by", "created_at", "updated_at", "last_event_at", "health",

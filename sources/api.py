@@ -10,11 +10,12 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError, ValidationError
 
+from audit.responses import MAX_ID, Body, errors
 from sources import services, transports
 from sources.health import Backlog
 from sources.models import (
@@ -33,7 +34,7 @@ router = Router(tags=["sources"])
 TransportKey = Literal[tuple(transports.REGISTRY)]  # type: ignore[valid-type]
 
 
-class SourceIn(Schema):
+class SourceIn(Body):
     name: str
     transport: TransportKey
     log_types: list[str] = Field(
@@ -41,9 +42,10 @@ class SourceIn(Schema):
         description="S3: used for a single whole-bucket prefix when config.prefixes is absent.",
     )
     config: dict[str, Any] = Field(
+        min_length=1,
         description="Transport settings, as in Source.config. SQS: give queue_name instead of "
         "queue_url to have the console create the queue. HTTP: auth (bearer or hmac) and secret "
-        "(omit it to have one generated, returned once as `secret`)."
+        "(omit it to have one generated, returned once as `secret`).",
     )
     alarm_minutes: int | None = Field(
         DEFAULT_ALARM_MINUTES,
@@ -54,7 +56,7 @@ class SourceIn(Schema):
     )
 
 
-class SourcePatch(Schema):
+class SourcePatch(Body):
     name: str | None = None
     log_types: list[str] | None = None
     config: dict[str, Any] | None = Field(None, description="Merged into the current settings.")
@@ -165,6 +167,17 @@ class VerificationOut(Schema):
     finished_at: datetime | None
 
 
+def _id(value: int) -> int:
+    """An id from the path; one no id column can hold is simply not there (404, not a 500)."""
+    if not 0 < value <= MAX_ID:
+        raise Http404("Not Found")
+    return value
+
+
+def _source(source_id: int) -> Source:
+    return get_object_or_404(Source, pk=_id(source_id))
+
+
 def require_admin(request: HttpRequest) -> None:
     if not can_manage_sources(request.user):
         raise HttpError(403, "Only source admins can create, change or delete log sources.")
@@ -205,7 +218,7 @@ def validated_settings(
     return clean, tr.log_types_from(form)
 
 
-@router.get("", response=list[SourceOut], summary="List sources")
+@router.get("", response={200: list[SourceOut], **errors(422)}, summary="List sources")
 def list_sources(
     request: HttpRequest, transport: str | None = None, health: str | None = None, q: str = ""
 ):
@@ -219,7 +232,9 @@ def list_sources(
     return sources
 
 
-@router.post("", response={201: SourceCreatedOut}, summary="Create a source")
+@router.post(
+    "", response={201: SourceCreatedOut, **errors(400, 403, 422)}, summary="Create a source"
+)
 def create_source(request: HttpRequest, payload: SourceIn):
     require_admin(request)
     config, log_types = validated_settings(
@@ -238,15 +253,19 @@ def create_source(request: HttpRequest, payload: SourceIn):
     return Status(201, source)
 
 
-@router.get("/{source_id}", response=SourceOut, summary="Read a source")
+@router.get("/{source_id}", response={200: SourceOut, **errors(404, 422)}, summary="Read a source")
 def get_source(request: HttpRequest, source_id: int):
-    return get_object_or_404(Source, pk=source_id)
+    return _source(source_id)
 
 
-@router.patch("/{source_id}", response=SourceOut, summary="Change a source")
+@router.patch(
+    "/{source_id}",
+    response={200: SourceOut, **errors(400, 403, 404, 422)},
+    summary="Change a source",
+)
 def update_source(request: HttpRequest, source_id: int, payload: SourcePatch):
     require_admin(request)
-    source = get_object_or_404(Source, pk=source_id)
+    source = _source(source_id)
     values: dict[str, Any] = {}
     if payload.name is not None or payload.log_types is not None or payload.config is not None:
         config, log_types = validated_settings(
@@ -267,19 +286,23 @@ def update_source(request: HttpRequest, source_id: int, payload: SourcePatch):
     return source
 
 
-@router.delete("/{source_id}", response={204: None}, summary="Delete a source")
+@router.delete(
+    "/{source_id}", response={204: None, **errors(403, 404, 422)}, summary="Delete a source"
+)
 def delete_source(request: HttpRequest, source_id: int):
     require_admin(request)
-    services.delete_source(get_object_or_404(Source, pk=source_id), request.user, via="api")
+    services.delete_source(_source(source_id), request.user, via="api")
     return Status(204, None)
 
 
 @router.post(
-    "/{source_id}/verify", response={202: VerificationOut}, summary="Run the verification checks"
+    "/{source_id}/verify",
+    response={202: VerificationOut, **errors(403, 404, 422)},
+    summary="Run the verification checks",
 )
 def verify_source(request: HttpRequest, source_id: int):
     require_admin(request)
-    source = get_object_or_404(Source, pk=source_id)
+    source = _source(source_id)
     run = services.start_verification(
         transport=source.transport,
         config=source.config,
@@ -291,17 +314,19 @@ def verify_source(request: HttpRequest, source_id: int):
 
 
 @router.get(
-    "/{source_id}/verifications", response=list[VerificationOut], summary="Verification runs"
+    "/{source_id}/verifications",
+    response={200: list[VerificationOut], **errors(404, 422)},
+    summary="Verification runs",
 )
 def list_verifications(request: HttpRequest, source_id: int):
-    source = get_object_or_404(Source, pk=source_id)
+    source = _source(source_id)
     return source.verifications.all()[:50]
 
 
 @router.get(
     "/{source_id}/verifications/{run_id}",
-    response=VerificationOut,
+    response={200: VerificationOut, **errors(404, 422)},
     summary="One verification run (poll until done)",
 )
 def get_verification(request: HttpRequest, source_id: int, run_id: int):
-    return get_object_or_404(VerificationRun, pk=run_id, source_id=source_id)
+    return get_object_or_404(VerificationRun, pk=_id(run_id), source_id=_id(source_id))

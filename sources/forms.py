@@ -11,6 +11,7 @@ from django.forms.utils import ErrorDict
 
 from logtypes import registry as logtypes
 from sources.models import ALARM_MAX_MINUTES, ALARM_MIN_MINUTES, Source
+from sources.validators import clean_account_id, validate_account_id
 
 STREAM_TYPES = [
     ("auto", "Auto-detect"),
@@ -63,6 +64,15 @@ class ListField(forms.CharField):
                 errors.extend(exc.error_list)
         if errors:
             raise forms.ValidationError(errors)
+
+
+class AccountIdField(forms.CharField):
+    """A 12-digit AWS account id, also as the AWS console shows it (1234-5678-9012)."""
+
+    default_validators = [validate_account_id]
+
+    def to_python(self, value: Any) -> str:
+        return clean_account_id(super().to_python(value))
 
 
 class SourceSettingsForm(forms.Form):

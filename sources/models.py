@@ -190,7 +190,12 @@ class VerificationRun(models.Model):
 
     @property
     def failed_checks(self) -> list[dict]:
-        return [check for check in self.checks if not check.get("ok")]
+        """Checks that failed (ok false); a check skipped after a failure has ok null."""
+        return [check for check in self.checks if check.get("ok") is False]
+
+    @property
+    def skipped_checks(self) -> list[dict]:
+        return [check for check in self.checks if check.get("ok") is None]
 
 
 class HourlyStats(models.Model):

@@ -8,22 +8,38 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 PARTITIONS = r"aws|aws-cn|aws-us-gov"
-ACCOUNT_RE = re.compile(r"^\d{12}$")
+ACCOUNT_RE = re.compile(r"^[0-9]{12}$")
 BUCKET_CHARS_RE = re.compile(r"^[a-z0-9.-]+$")
-ROLE_ARN_RE = re.compile(rf"^arn:(?:{PARTITIONS}):iam::(\d{{12}}):role/[\w+=,.@/-]{{1,512}}$")
+ROLE_ARN_RE = re.compile(
+    rf"^arn:(?:{PARTITIONS}):iam::(\d{{12}}):role/[\w+=,.@/-]{{1,512}}$", re.ASCII
+)
 KMS_KEY_ARN_RE = re.compile(
     rf"^arn:(?:{PARTITIONS}):kms:([a-z]{{2}}(?:-[a-z]+)+-\d):(\d{{12}}):key/"
-    r"(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$"
+    r"(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$",
+    re.ASCII,
 )
-ANY_ARN_RE = re.compile(rf"^arn:(?:{PARTITIONS}):[a-z0-9-]+:[a-z0-9-]*:(\d{{12}})?:.+$")
-QUEUE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,80}(\.fifo)?$")
+ANY_ARN_RE = re.compile(
+    rf"^arn:(?:{PARTITIONS}):[a-z0-9-]+:[a-z0-9-]*:(\d{{12}})?:[!-~]+$", re.ASCII
+)
+# The AWS console shows account ids as 1234-5678-9012: cleaned to 123456789012.
+CONSOLE_ACCOUNT_RE = re.compile(r"[0-9]{4}([- ]?)[0-9]{4}\1[0-9]{4}", re.ASCII)
+QUEUE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,80}(\.fifo)?$", re.ASCII)
 AWS_QUEUE_URL_RE = re.compile(
-    r"^https://sqs\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com(?:\.cn)?/([^/]+)/([^/]+)$"
+    r"^https://sqs\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com(?:\.cn)?/([^/]+)/([^/]+)$",
+    re.ASCII,
 )
+
+
+def clean_account_id(value: str) -> str:
+    """An account id as typed, with the AWS console's grouping (1234-5678-9012) removed."""
+    value = value.strip()
+    if CONSOLE_ACCOUNT_RE.fullmatch(value):
+        return value.replace("-", "").replace(" ", "")
+    return value
 
 
 def validate_account_id(value: str) -> None:
-    if not ACCOUNT_RE.match(value):
+    if not ACCOUNT_RE.fullmatch(value):
         digits = sum(ch.isdigit() for ch in value)
         got = f"{len(value)} characters" if digits != len(value) else f"{len(value)} digits"
         raise ValidationError(
@@ -37,7 +53,7 @@ def validate_bucket_name(value: str) -> None:
     problems = []
     if not 3 <= len(value) <= 63:
         problems.append(f"must be 3 to 63 characters long (got {len(value)})")
-    if not BUCKET_CHARS_RE.match(value):
+    if not BUCKET_CHARS_RE.fullmatch(value):
         problems.append("may contain only lowercase letters, digits, dots (.) and hyphens (-)")
     if value and not (value[0].isalnum() and value[-1].isalnum()):
         problems.append("must begin and end with a letter or digit")
@@ -62,7 +78,7 @@ def validate_bucket_name(value: str) -> None:
 
 
 def validate_role_arn(value: str) -> None:
-    if not ROLE_ARN_RE.match(value):
+    if not ROLE_ARN_RE.fullmatch(value):
         raise ValidationError(
             "Enter an IAM role ARN like arn:aws:iam::123456789012:role/sluice-reader.",
             code="role_arn",
@@ -70,7 +86,7 @@ def validate_role_arn(value: str) -> None:
 
 
 def validate_kms_key_arn(value: str) -> None:
-    if not KMS_KEY_ARN_RE.match(value):
+    if not KMS_KEY_ARN_RE.fullmatch(value):
         raise ValidationError(
             "Enter a KMS key ARN like arn:aws:kms:us-east-1:123456789012:key/"
             "1234abcd-12ab-34cd-56ef-1234567890ab (an alias ARN cannot be used in a policy).",
@@ -79,7 +95,7 @@ def validate_kms_key_arn(value: str) -> None:
 
 
 def validate_principal_or_source_arn(value: str) -> None:
-    if not ANY_ARN_RE.match(value) and not ACCOUNT_RE.match(value):
+    if not ANY_ARN_RE.fullmatch(value) and not ACCOUNT_RE.fullmatch(value):
         raise ValidationError(
             f"'{value}' is not an ARN (arn:aws:service:region:account:resource) "
             "or a 12-digit account ID.",
@@ -88,7 +104,7 @@ def validate_principal_or_source_arn(value: str) -> None:
 
 
 def validate_queue_name(value: str) -> None:
-    if not QUEUE_NAME_RE.match(value):
+    if not QUEUE_NAME_RE.fullmatch(value):
         raise ValidationError(
             "A queue name has 1 to 80 letters, digits, hyphens or underscores "
             "(and ends in .fifo for a FIFO queue).",
@@ -102,7 +118,11 @@ def parse_queue_url(url: str) -> tuple[str | None, str, str]:
     Accepts the AWS shape https://sqs.REGION.amazonaws.com/ACCOUNT/NAME and, when the console is
     pointed at a local endpoint (settings.AWS_ENDPOINT_URL), URLs on that endpoint.
     """
-    match = AWS_QUEUE_URL_RE.match(url)
+    if not url.isascii():
+        raise ValidationError(
+            "A queue URL has only ASCII letters, digits and punctuation.", code="queue_url"
+        )
+    match = AWS_QUEUE_URL_RE.fullmatch(url)
     if match:
         region, account, name = match.groups()
     else:
@@ -117,13 +137,21 @@ def parse_queue_url(url: str) -> tuple[str | None, str, str]:
                 code="queue_url",
             )
         region, (account, name) = None, path
-    if not ACCOUNT_RE.match(account):
+    if not ACCOUNT_RE.fullmatch(account):
         raise ValidationError(
             f"The queue URL's account part '{account}' is not a 12-digit account ID.",
             code="queue_url",
         )
     validate_queue_name(name)
     return region, account, name
+
+
+def queue_url_for(region: str, account: str, name: str) -> str:
+    """The URL of queue `name` in `account`: on the configured endpoint when there is one."""
+    endpoint = getattr(settings, "AWS_ENDPOINT_URL", None)
+    if endpoint:
+        return f"{endpoint.rstrip('/')}/{account}/{name}"
+    return f"https://sqs.{region}.amazonaws.com/{account}/{name}"
 
 
 def _same_host(url: str, endpoint: str) -> bool:

@@ -25,6 +25,7 @@ from sources.health import Backlog
 from sources.models import DEFAULT_ALARM_MINUTES, Source, VerificationRun
 from sources.permissions import can_manage_sources, source_admin_required
 from sources.transports.base import PrepareFailed, SettingsError
+from sources.validators import validate_role_arn
 
 WIZARD_STEPS = ["Log type", "Configure", "Permissions", "Verify", "Finish"]
 
@@ -261,22 +262,37 @@ def draft_template(request: HttpRequest, draft: str, filename: str) -> HttpRespo
 @require_http_methods(["GET", "POST"])
 @source_admin_required
 def draft_verify(request: HttpRequest, draft: str) -> HttpResponse:
+    """Step 4. The page starts the checks as it loads (htmx POST; the button without JS); after
+    a failure a role ARN can be pasted here and the checks run again with it."""
     data = get_draft(request, draft)
-    if request.method == "POST":
-        run = services.start_verification(
-            transport=data["transport"], config=data["config"], user=request.user
-        )
-        data["run_id"] = run.pk
-        save_draft(request, data, draft)
-        return redirect("sources:draft_verify", draft=draft)
-    run = VerificationRun.objects.filter(pk=data.get("run_id"), source=None).first()
     tr = transports.get(data["transport"])
+    role_error = ""
+    if request.method == "POST":
+        role_arn = (request.POST.get("role_arn") or "").strip()
+        try:
+            if role_arn:
+                validate_role_arn(role_arn)
+                data["config"] = {**data["config"], "role_arn": role_arn}
+        except ValidationError as error:
+            role_error = error.messages[0]
+        else:
+            run = services.start_verification(
+                transport=data["transport"], config=data["config"], user=request.user
+            )
+            data["run_id"] = run.pk
+            save_draft(request, data, draft)
+            if request.htmx:
+                return HttpResponse(headers={"HX-Refresh": "true"})
+            return redirect("sources:draft_verify", draft=draft)
+    run = VerificationRun.objects.filter(pk=data.get("run_id"), source=None).first()
     settings = _settings_or_none(tr, data["config"])
     context = _wizard(
         4,
         draft_id=draft,
         draft=data,
         run=run,
+        role_error=role_error,
+        takes_role_arn="role_arn" in tr.form_class.base_fields,
         transport=tr,
         resource=tr.resource(settings) if settings else "",
         check_names=[name for name, _check in tr.checks(settings)] if settings else [],
@@ -348,7 +364,9 @@ def draft_finish(request: HttpRequest, draft: str) -> HttpResponse:
 
 
 # --- A source's page -----------------------------------------------------------------------------
-def _source_context(request: HttpRequest, source: Source, tab: str, **extra: Any) -> dict[str, Any]:
+def source_context(request: HttpRequest, source: Source, tab: str, **extra: Any) -> dict[str, Any]:
+    """The context of a source's page with its tabs (the Ingestion tab is ingestion's page,
+    which renders with this context too)."""
     return {
         "source": source,
         "tab": tab,
@@ -356,6 +374,7 @@ def _source_context(request: HttpRequest, source: Source, tab: str, **extra: Any
             ("overview", "Overview", reverse("sources:detail", args=[source.pk])),
             ("health", "Health", reverse("sources:health", args=[source.pk])),
             ("settings", "Settings", reverse("sources:settings", args=[source.pk])),
+            ("ingestion", "Ingestion", reverse("ingestion:source", args=[source.pk])),
             ("history", "History", reverse("sources:history", args=[source.pk])),
         ],
         "can_manage": can_manage_sources(request.user),
@@ -365,7 +384,7 @@ def _source_context(request: HttpRequest, source: Source, tab: str, **extra: Any
     }
 
 
-def _render_tab(request: HttpRequest, context: dict[str, Any], template: str) -> HttpResponse:
+def render_tab(request: HttpRequest, context: dict[str, Any], template: str) -> HttpResponse:
     if request.htmx and request.htmx.target == "tab-panel":
         return render(request, f"{template}#panel", context)
     return render(request, template, context)
@@ -384,7 +403,7 @@ def source_detail(
 
     source = get_object_or_404(Source, pk=pk)
     settings = _settings_or_none(source.transport_impl, source.config)
-    context = _source_context(
+    context = source_context(
         request,
         source,
         "overview",
@@ -393,22 +412,22 @@ def source_detail(
         ingest_url=services.ingest_url(source, request),
         secret=_revealed(request, source),
     )
-    return _render_tab(request, context, "sources/source_overview.html")
+    return render_tab(request, context, "sources/source_overview.html")
 
 
 @require_GET
 def source_health(request: HttpRequest, pk: int) -> HttpResponse:
     source = get_object_or_404(Source, pk=pk)
-    context = _source_context(request, source, "health", run=source.latest_verification)
-    return _render_tab(request, context, "sources/source_health.html")
+    context = source_context(request, source, "health", run=source.latest_verification)
+    return render_tab(request, context, "sources/source_health.html")
 
 
 @require_GET
 def source_history(request: HttpRequest, pk: int) -> HttpResponse:
     source = get_object_or_404(Source, pk=pk)
     changes = AuditEntry.objects.for_object(source)[:200]
-    context = _source_context(request, source, "history", changes=changes)
-    return _render_tab(request, context, "sources/source_history.html")
+    context = source_context(request, source, "history", changes=changes)
+    return render_tab(request, context, "sources/source_history.html")
 
 
 @require_http_methods(["GET", "POST"])
@@ -451,7 +470,7 @@ def source_settings(request: HttpRequest, pk: int) -> HttpResponse:
         )
         alarm = AlarmForm(prefix="alarm", initial=AlarmForm.initial_for(source.alarm_minutes))
     cloudformation, terraform = _templates(tr, source.name, source.config)
-    context = _source_context(
+    context = source_context(
         request,
         source,
         "settings",
@@ -463,7 +482,7 @@ def source_settings(request: HttpRequest, pk: int) -> HttpResponse:
         cloudformation=cloudformation,
         terraform=terraform,
     )
-    return _render_tab(request, context, "sources/source_settings.html")
+    return render_tab(request, context, "sources/source_settings.html")
 
 
 def _templates(tr: transports.Transport, name: str, config: dict) -> tuple[str, str]:

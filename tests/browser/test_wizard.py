@@ -97,12 +97,19 @@ def test_s3_wizard_from_tiles_to_a_green_verification(
     shot(page, "4-permissions")
     page.get_by_role("link", name="Continue to verification").click()
 
-    # Step 4: the wrong prefix fails with its message
-    page.get_by_role("button", name="Run checks").click()
+    # Step 4: the checks start on arrival; the wrong prefix fails with its message
     verification = page.locator(".verification")
     expect(verification).to_have_attribute("data-status", "failed", timeout=VERIFY_TIMEOUT)
     expect(verification).to_contain_text("No object under prefix 'telport/' — check the prefix")
     expect(page.locator(".check-ok")).to_have_count(2)
+    # the buttons follow the result: Verify again leads, and a role ARN can be pasted here
+    expect(page.get_by_role("button", name="Verify again", exact=True)).to_have_class(
+        re.compile("btn-primary")
+    )
+    expect(page.get_by_role("link", name="Continue to finish")).not_to_have_class(
+        re.compile("btn-primary")
+    )
+    expect(page.get_by_label(re.compile("Role ARN"))).to_be_visible()
     shot(page, "5-verify-failed")
 
     # Fix the prefix and re-check to green
@@ -111,7 +118,6 @@ def test_s3_wizard_from_tiles_to_a_green_verification(
     page.get_by_role("textbox", name="Prefix (optional)").fill("teleport/")
     page.get_by_role("button", name="Continue to permissions").click()
     page.get_by_role("link", name="Continue to verification").click()
-    page.get_by_role("button", name="Run checks").click()
     expect(verification).to_have_attribute("data-status", "passed", timeout=VERIFY_TIMEOUT)
     expect(verification).to_contain_text("Read teleport/logs/2026/11/27/10/a1.json.gz")
     expect(page.locator(".check-fail")).to_have_count(0)
@@ -161,8 +167,7 @@ def test_sqs_wizard_with_a_missing_queue_fixed_then_verified(
     expect(page.locator("#cfn-text")).to_contain_text("sqs:ReceiveMessage")
     page.get_by_role("link", name="Continue to verification").click()
 
-    page.get_by_role("button", name="Run checks").click()
-    verification = page.locator(".verification")
+    verification = page.locator(".verification")  # started on arrival
     expect(verification).to_have_attribute("data-status", "failed", timeout=VERIFY_TIMEOUT)
     expect(verification).to_contain_text(
         f"Queue {queue_url} does not exist — check the URL and the region."
@@ -170,7 +175,7 @@ def test_sqs_wizard_with_a_missing_queue_fixed_then_verified(
     shot(page, "sqs-2-verify-failed")
 
     aws_clients.client("sqs", region="us-east-1").create_queue(QueueName="teleport-raw-events")
-    page.get_by_role("button", name="Verify again").click()
+    page.get_by_role("button", name="Verify again", exact=True).click()
     expect(page.locator(".verification")).to_have_attribute(
         "data-status", "passed", timeout=VERIFY_TIMEOUT
     )

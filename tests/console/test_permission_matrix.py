@@ -151,12 +151,13 @@ SOURCE_ID = lambda w: {"source_id": w.source.pk}  # noqa: E731
 DRAFT = lambda w: {"draft": DRAFT_ID}  # noqa: E731
 RULE = lambda w: {"rule_id": RULE_ID}  # noqa: E731
 ALERT_ID = lambda w: {"alert_id": w.alert.pk}  # noqa: E731
-API_SOURCE = {"name": "api-made", "transport": "s3", "config": {}}
+API_SOURCE = {"name": "api-made", "transport": "s3", "config": {"bucket": "x"}}  # form-invalid
 
 EXPECTATIONS: dict[str, Expect | list[Expect]] = {
     # console
     "dashboard": signed_in(),
     "healthz": Expect(200, 200, 200, 200),
+    "favicon": Expect(301, 301, 301, 301),
     "login": [Expect(200, 302, 302, 302), Expect(200, 302, 302, 302, method="post")],
     "logout": [Expect(LOGIN, 405, 405, 405), Expect(LOGIN, 302, 302, 302, method="post")],
     "account": [signed_in(), signed_in(method="post", data={"name": ""})],

@@ -81,3 +81,18 @@ def test_dashboard_lists_unhealthy_sources_first(viewer_client):
 def test_log_out_ends_the_session(viewer_client):
     viewer_client.post(reverse("logout"))
     assert viewer_client.get(reverse("dashboard")).status_code == 302
+
+
+def test_favicon_ico_is_the_sluice_icon_for_anyone(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("/img/sluice.svg")
+
+
+def test_the_dashboard_and_the_sources_list_name_the_clock_of_their_24_h_counts(viewer_client):
+    SourceFactory()
+    dashboard = viewer_client.get(reverse("dashboard")).content.decode()
+    assert "Events in the last 24 h (by event time, as search counts)" in dashboard
+    sources = viewer_client.get(reverse("sources:list")).content.decode()
+    assert "Received (24 h)" in sources
+    assert "by the hour they arrived" in sources

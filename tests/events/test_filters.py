@@ -171,6 +171,29 @@ def test_event_time_comparison():
     assert list(Event.objects.filter(query_q(f"p_event_time<{since}"))) == [old]
 
 
+LOOKUP_NAMES = ["gt", "isnull", "regex", "contains", "range", "in", "has_key", "exact"]
+
+
+@pytest.mark.parametrize("lookup", LOOKUP_NAMES)
+@pytest.mark.parametrize(
+    "spelling", ["user__{}", "user.{}", "mfa_device.{}.x", "p_extra.user_kind__{}"]
+)
+def test_field_names_are_key_paths_never_orm_lookups(corpus, spelling, lookup):
+    """`user__gt:a` names the key "user__gt" (absent here), never the `gt` lookup on `user`."""
+    for value in ["a", "true", '".*"', "1"]:
+        assert matching(f"{spelling.format(lookup)}:{value}", corpus) == set()
+        assert matching(f"-{spelling.format(lookup)}:{value}", corpus) == set(corpus)
+
+
+def test_a_key_with_double_underscores_is_found_by_its_name():
+    odd = EventFactory(fields={"weird__gt": "x", "nested": {"in": {"contains": 5}}})
+    EventFactory(fields={"weird": "y"})
+    assert list(Event.objects.filter(query_q("weird__gt:x"))) == [odd]
+    assert list(Event.objects.filter(query_q("nested.in.contains>4"))) == [odd]
+    assert list(Event.objects.filter(query_q("weird__gt:y"))) == []
+    assert set(Event.objects.filter(query_q("-weird__gt:y"))) == set(Event.objects.all())
+
+
 def test_values_are_data_never_sql(corpus):
     assert matching('user:"\' OR 1=1 --"', corpus) == set()
     assert matching('"\'; DROP TABLE events_event; --"', corpus) == set()

@@ -88,7 +88,10 @@ def test_keywords_as_values_stay_values():
 @pytest.mark.parametrize(
     ("text", "position", "words"),
     [
-        ("(user:alice", 0, "unbalanced '('"),
+        ("(user:alice", 0, "a closing parenthesis is missing"),
+        ("event:user.login AND (", 21, "a closing parenthesis is missing"),
+        ("event:user.login (", 17, "a closing parenthesis is missing"),
+        ("a (b OR (c)", 2, "a closing parenthesis is missing"),
         ("user:alice)", 10, "unbalanced ')'"),
         ("user: x", 5, "expected a value after 'user:'"),
         ('user:"alice', 5, "unterminated"),

@@ -63,7 +63,7 @@ def test_invalid_query_shows_inline_error_at_its_position(viewer_client):
     response = viewer_client.get("/search/", {"q": "user:alice (login:root"})
     assert response.status_code == 200
     html = response.content.decode()
-    assert "unbalanced &#x27;(&#x27;" in html
+    assert "a closing parenthesis is missing" in html
     assert "(at character 12)" in html
     assert '<mark class="query-at">(</mark>' in html
     assert 'aria-invalid="true"' in html
@@ -298,18 +298,30 @@ def test_unfiltered_histogram_equals_counting_the_events(viewer_client):
         assert by_minutes == [(b.start, b.count) for b in histogram(filtered)]
 
 
-def test_top_values_count_numbers_arrays_and_skip_missing():
+def test_top_values_count_numbers_arrays_and_end_with_the_missing_bucket():
     from events.search import SearchState, top_values
 
     for ei, argv in [(1, ["ls", "-l"]), (1, ["ls", "-l"]), (2, ["id"])]:
         EventFactory(fields={"event": "session.command", "ei": ei, "argv": argv})
     EventFactory(fields={"event": "user.login"})
     values, examined = top_values(SearchState(), "ei")
-    assert [(v.value, v.count) for v in values] == [(1, 2), (2, 1)]
+    assert [(v.value, v.count, v.missing) for v in values] == [
+        (1, 2, False),
+        (2, 1, False),
+        (None, 1, True),
+    ]
     assert examined == 4
-    values, _ = top_values(SearchState(), "argv", sample=None)
-    assert [(v.value, v.count) for v in values] == [(["ls", "-l"], 2), (["id"], 1)]
+    values, _ = top_values(SearchState(), "argv", sample=None, limit=1)
+    assert [(v.value, v.count) for v in values] == [(["ls", "-l"], 2), (None, 1)]
     assert not values[0].filterable
+    assert not values[-1].filterable
+
+
+def test_the_facet_panel_shows_the_missing_bucket(viewer_client):
+    login_event("alice")
+    login_event("bob", login="root")
+    html = viewer_client.get("/search/fields/", {"field": "login"}).content.decode()
+    assert "(missing)" in html
 
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'")
@@ -353,3 +365,13 @@ def test_a_zoom_into_the_newest_bar_keeps_its_last_fraction_of_a_second(viewer_c
 
     assert (params["start"], params["end"]) == ("2026-11-27T12:00:00", "2026-11-27T12:00:15")
     assert '<strong id="total-count">1 event</strong>' in partial
+
+
+def test_counts_have_thousands_separators(viewer_client):
+    EventFactory.create_batch(
+        1234, p_event_time=NOW - timedelta(minutes=5), fields={"event": "user.login"}
+    )
+    html = viewer_client.get("/search/", {"hist": "1"}).content.decode()
+    assert ">1,234 events<" in html
+    partial = viewer_client.get("/search/histogram/", {"q": "event:user.login"}).content.decode()
+    assert ">1,234 events<" in partial

@@ -189,3 +189,30 @@ def test_the_panel_included_with_only_a_source_loads_itself(db):
 
     assert f'hx-get="/ingestion/sources/{source.pk}/"' in html
     assert f'href="/ingestion/sources/{source.pk}/"' in html  # works without JavaScript too
+
+
+def test_the_ingestion_panel_is_a_tab_of_the_source(viewer_client):
+    source = SourceFactory()
+    FailureFactory(source=source, raw=b"not json")
+    overview = viewer_client.get(f"/sources/{source.pk}/").content.decode()
+    assert f'href="/ingestion/sources/{source.pk}/"' in overview
+    html = viewer_client.get(f"/ingestion/sources/{source.pk}/").content.decode()
+    assert f'<a href="/ingestion/sources/{source.pk}/"' in html
+    tab = html.split(f'<a href="/ingestion/sources/{source.pk}/"')[1].split(">")[0]
+    assert 'aria-current="page"' in tab
+    assert f'href="/sources/{source.pk}/health/"' in html  # the other tabs are there too
+    panel = viewer_client.get(
+        f"/ingestion/sources/{source.pk}/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="tab-panel"
+    ).content.decode()
+    assert panel.lstrip().startswith('<section id="tab-panel"')
+    assert "not json" in panel
+
+
+def test_the_dashboards_failed_lines_card_links_to_the_source_with_most_failures(viewer_client):
+    quiet, noisy = SourceFactory(name="quiet"), SourceFactory(name="noisy")
+    FailureFactory(source=quiet)
+    FailureFactory.create_batch(2, source=noisy)
+    html = viewer_client.get("/").content.decode()
+    before = html.split('data-testid="failures-24h"')[0]
+    card = before[before.rindex("<a ") :]
+    assert f'href="/ingestion/sources/{noisy.pk}/"' in card

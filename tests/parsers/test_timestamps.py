@@ -1,4 +1,5 @@
-"""Timestamp formats, normalized to RFC3339 UTC with microseconds and a trailing Z."""
+"""Timestamp formats, normalized to RFC3339 UTC with microseconds (nanoseconds when the source
+wrote more than six digits, as Teleport does) and a trailing Z."""
 
 from datetime import UTC, datetime
 
@@ -17,9 +18,11 @@ from parsers.timestamps import ZERO_TIME, compile_time_formats, format_utc, pars
         ("2020-08-07T07:52:09.8216Z", "2020-08-07T07:52:09.821600Z"),
         ("2020-08-07T07:52:09.82163Z", "2020-08-07T07:52:09.821630Z"),
         ("2020-08-07T07:52:09.821638Z", "2020-08-07T07:52:09.821638Z"),
-        ("2020-08-07T07:52:09.8216381Z", "2020-08-07T07:52:09.821638Z"),
-        ("2020-08-07T07:52:09.82163813Z", "2020-08-07T07:52:09.821638Z"),
-        ("2020-08-07T07:52:09.817638134Z", "2020-08-07T07:52:09.817638Z"),
+        ("2020-08-07T07:52:09.8216381Z", "2020-08-07T07:52:09.821638100Z"),
+        ("2020-08-07T07:52:09.82163813Z", "2020-08-07T07:52:09.821638130Z"),
+        ("2020-08-07T07:52:09.817638134Z", "2020-08-07T07:52:09.817638134Z"),
+        ("2020-08-07T09:52:09.817638134+02:00", "2020-08-07T07:52:09.817638134Z"),
+        ("2020-08-07 07:52:09.817638134Z", "2020-08-07T07:52:09.817638134Z"),
         ("2020-08-07t07:52:09z", "2020-08-07T07:52:09.000000Z"),
         ("2020-08-07 07:52:09Z", "2020-08-07T07:52:09.000000Z"),
         ("2020-08-07T09:52:09.5+02:00", "2020-08-07T07:52:09.500000Z"),
@@ -35,7 +38,7 @@ def test_rfc3339_with_0_to_9_fractional_digits_and_offsets(text, normalized):
     assert result[0] == normalized
     assert result[1].tzinfo is not None
     assert result[1].utcoffset().total_seconds() == 0
-    assert format_utc(result[1]) == normalized
+    assert format_utc(result[1]) == normalized[:26] + "Z"  # the datetime: microseconds
 
 
 @pytest.mark.parametrize(

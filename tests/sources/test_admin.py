@@ -86,3 +86,21 @@ def test_staff_admin_edit_records_history(admin_client, admin_user):
     page = admin_client.post(url, data).content.decode()
     assert "account_id: An AWS account ID is exactly 12 digits" in page
     assert "bucket: &#x27;Bad_Bucket&#x27; is not a valid S3 bucket name" in page
+
+
+def test_the_paused_column_marks_only_paused_sources(admin_client):
+    SourceFactory(name="running-one", paused=False)
+    SourceFactory(name="paused-one", paused=True)
+    page = admin_client.get(reverse("admin:sources_source_changelist")).content.decode()
+    assert "icon-no.svg" not in page  # no red cross for a source that simply runs
+    running = page.split("running-one")[2].split("</tr>")[0]
+    paused = page.split("paused-one")[2].split("</tr>")[0]
+    assert "Paused" in paused
+    assert "Paused" not in running
+
+
+@pytest.mark.parametrize("model", ["event", "failure"])
+def test_events_and_failures_are_not_added_by_hand(admin_client, model):
+    changelist = admin_client.get(reverse(f"admin:events_{model}_changelist")).content.decode()
+    assert reverse(f"admin:events_{model}_add") not in changelist
+    assert admin_client.get(reverse(f"admin:events_{model}_add")).status_code == 403

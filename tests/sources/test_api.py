@@ -342,3 +342,55 @@ def test_other_transports_have_no_ingest_url_and_the_schema_documents_it(admin_a
     assert "application/x-ndjson" in push["requestBody"]["content"]
     assert {"200", "401", "413", "415", "429"} <= set(push["responses"])
     assert push.get("security") in (None, [])  # the source's secret, not an API token
+
+
+@pytest.mark.django_db
+def test_ids_too_large_for_the_database_are_404(admin_api, source):
+    huge = "2683563254908927868928"
+    for url in [
+        f"{API}/{huge}",
+        f"{API}/{huge}/verifications",
+        f"{API}/{huge}/verifications/1",
+        f"{API}/{source.pk}/verifications/{huge}",
+        f"{API}/{2**63}",
+    ]:
+        assert admin_api.get(url).status_code == 404, url
+    assert admin_api.delete(f"{API}/{huge}").status_code == 404
+    assert admin_api.post(f"{API}/{huge}/verify").status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", ["[null, null]", "[]", "null", "1", '"name"'])
+def test_a_body_that_is_not_an_object_is_422(admin_api, source, body):
+    response = admin_api.patch(f"{API}/{source.pk}", body, content_type="application/json")
+    assert response.status_code == 422, response.content
+    response = admin_api.post(API, body, content_type="application/json")
+    assert response.status_code == 422, response.content
+
+
+@pytest.mark.django_db
+def test_openapi_documents_every_status_the_api_answers(client):
+    doc = client.get("/api/openapi.json").json()
+    for path, methods in doc["paths"].items():
+        if path.startswith("/api/v1/ingest"):
+            continue
+        for method, operation in methods.items():
+            codes = set(operation["responses"])
+            assert "401" in codes, (method, path)
+            if "{" in path:
+                assert "404" in codes, (method, path)
+            if method in {"post", "patch", "delete"}:
+                assert "403" in codes, (method, path)
+            if method in {"post", "patch"} or operation.get("parameters"):
+                assert "422" in codes, (method, path)
+
+
+@pytest.mark.django_db
+def test_openapi_range_is_an_enum_and_source_config_needs_settings(client):
+    doc = client.get("/api/openapi.json").json()
+    params = {p["name"]: p for p in doc["paths"]["/api/v1/events"]["get"]["parameters"]}
+    schema = params["range"]["schema"]
+    enum = schema.get("enum") or next(s["enum"] for s in schema.get("anyOf", []) if "enum" in s)
+    assert set(enum) >= {"15m", "1h", "24h", "7d", "30d"}
+    source_in = doc["components"]["schemas"]["SourceIn"]
+    assert source_in["properties"]["config"].get("minProperties") == 1

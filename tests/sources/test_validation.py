@@ -85,6 +85,55 @@ def test_queue_urls_have_the_aws_shape_or_point_at_the_configured_endpoint(setti
     assert "Enter an SQS queue URL" in message(parse_queue_url, "http://127.0.0.1:9999/1/q")
 
 
+ARABIC_ACCOUNT = "١٢٣٤٥٦٧٨٩٠١٢"  # Arabic-Indic digits: str.isdigit() and \d accept them
+
+
+@pytest.mark.parametrize(
+    ("validator", "value"),
+    [
+        (validate_account_id, ARABIC_ACCOUNT),
+        (validate_account_id, "１２３４５６７８９０１２"),
+        (validate_role_arn, f"arn:aws:iam::{ARABIC_ACCOUNT}:role/reader"),
+        (validate_role_arn, "arn:aws:iam::123456789012:role/lecteur-é"),
+        (validate_kms_key_arn, KEY_ARN.replace("123456789012", ARABIC_ACCOUNT)),
+        (parse_queue_url, f"https://sqs.us-east-1.amazonaws.com/{ARABIC_ACCOUNT}/q"),
+        (parse_queue_url, "https://sqs.us-east-1.amazonaws.com/123456789012/queue-é"),
+    ],
+)
+def test_ids_arns_and_queue_urls_take_ascii_only(validator, value):
+    assert message(validator, value)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("typed", ["1234-5678-9012", " 1234 5678 9012 ", "123456789012"])
+def test_an_account_id_typed_as_the_aws_console_shows_it_is_cleaned(typed):
+    form = S3SourceForm(s3_form_data(account_id=typed))
+    assert form.is_valid(), form.error_dict()
+    assert form.cleaned_data["account_id"] == ACCOUNT
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("typed", [ARABIC_ACCOUNT, "1234-5678-901", "1234--5678-9012x"])
+def test_an_account_id_with_other_characters_is_refused(typed):
+    form = S3SourceForm(s3_form_data(account_id=typed))
+    assert not form.is_valid()
+    assert "exactly 12 digits" in form.error_dict()["account_id"][0]
+
+
+@pytest.mark.django_db
+def test_a_bare_queue_name_becomes_the_queue_url_of_the_bucket_account(settings):
+    settings.AWS_ENDPOINT_URL = None
+    data = s3_form_data(discovery="notifications", queue_url="sluice-notifications")
+    form = S3SourceForm(data)
+    assert form.is_valid(), form.error_dict()
+    expected = f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/sluice-notifications"
+    assert form.cleaned_data["queue_url"] == expected
+    settings.AWS_ENDPOINT_URL = "http://127.0.0.1:5055"
+    form = S3SourceForm(data)
+    assert form.is_valid(), form.error_dict()
+    assert form.cleaned_data["queue_url"] == f"http://127.0.0.1:5055/{ACCOUNT}/sluice-notifications"
+
+
 @pytest.mark.django_db
 def test_s3_form_reports_each_bad_value_on_its_field():
     form = S3SourceForm(

@@ -325,3 +325,19 @@ def test_a_source_saved_while_its_checks_run_gets_their_result(aws, db):
     source.refresh_from_db()
     assert source.health == Source.Health.UNHEALTHY
     assert "no-such-bucket does not exist" in source.health_reason
+
+
+@pytest.mark.django_db
+def test_the_badge_counts_failed_checks_and_skipped_ones_apart(admin_client):
+    checks = [
+        {"name": "Bucket exists", "ok": False, "message": "No such bucket", "at": "t"},
+        {"name": "Read an object", "ok": None, "message": "Skipped", "at": "t"},
+        {"name": "Decrypt", "ok": None, "message": "Skipped", "at": "t"},
+    ]
+    run = VerificationRun.objects.create(
+        transport="s3", config=s3_config(), status="failed", checks=checks
+    )
+    assert [check["name"] for check in run.failed_checks] == ["Bucket exists"]
+    html = admin_client.get(f"/sources/verifications/{run.pk}/").content.decode()
+    assert "1 check failed, 2 skipped" in html
+    assert "3 checks failed" not in html

@@ -189,3 +189,39 @@ def test_back_from_permissions_refills_the_form_from_the_draft(admin_client):
     assert 'value="refilled"' in page
     again = admin_client.post(configure_url("s3"), s3_form_data(name="renamed", draft=draft))
     assert draft_of(again) == draft
+
+
+def test_the_verify_step_starts_its_checks_on_arrival(admin_client):
+    draft = draft_of(admin_client.post(configure_url("s3"), s3_form_data()))
+    verify_url = reverse("sources:draft_verify", args=[draft])
+    page = admin_client.get(verify_url).content.decode()
+    # the page asks for the checks as soon as it loads (the button stays, for no JavaScript)
+    start = page.split('id="run-checks"')[1].split(">")[0]
+    assert 'hx-trigger="load"' in start
+    response = admin_client.post(verify_url, HTTP_HX_REQUEST="true")
+    assert response["HX-Refresh"] == "true"
+    assert VerificationRun.objects.count() == 1
+
+
+def test_after_failed_checks_verify_again_is_the_main_button_and_a_role_arn_can_be_pasted(
+    admin_client,
+):
+    draft = draft_of(admin_client.post(configure_url("s3"), s3_form_data()))
+    verify_url = reverse("sources:draft_verify", args=[draft])
+    admin_client.post(verify_url)
+    failed = [{"name": "Bucket", "ok": False, "message": "AccessDenied", "at": "t"}]
+    VerificationRun.objects.update(status="failed", checks=failed)
+    page = admin_client.get(verify_url).content.decode()
+    buttons = page.split('class="btn')[1:]
+    main = [b.split("</")[0] for b in buttons if b.startswith(' btn-primary"')]
+    assert len(main) == 1
+    assert "Verify again" in main[0]
+    assert 'name="role_arn"' in page
+
+    bad = admin_client.post(verify_url, {"role_arn": "arn:aws:iam::١٢٣٤٥٦٧٨٩٠١٢:role/x"})
+    assert "IAM role ARN like" in bad.content.decode()
+    assert VerificationRun.objects.count() == 1
+    arn = "arn:aws:iam::123456789012:role/sluice-reader"
+    assert admin_client.post(verify_url, {"role_arn": arn}).status_code == 302
+    assert VerificationRun.objects.count() == 2
+    assert VerificationRun.objects.latest("id").config["role_arn"] == arn

@@ -7,11 +7,12 @@ from typing import Any
 from django import forms
 from django.forms.utils import ErrorDict
 
-from sources.forms import ListField, log_type_choices
+from sources.forms import AccountIdField, ListField, log_type_choices
 from sources.transports.aws import AwsSourceForm
 from sources.validators import (
+    QUEUE_NAME_RE,
     parse_queue_url,
-    validate_account_id,
+    queue_url_for,
     validate_bucket_name,
     validate_exclusion,
     validate_kms_key_arn,
@@ -58,10 +59,9 @@ PrefixFormSet = forms.formset_factory(
 
 
 class S3SourceForm(AwsSourceForm):
-    account_id = forms.CharField(
+    account_id = AccountIdField(
         label="AWS Account ID",
         max_length=32,
-        validators=[validate_account_id],
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
         help_text="The 12-digit account that owns the bucket.",
     )
@@ -120,7 +120,7 @@ class S3SourceForm(AwsSourceForm):
 
     def clean_queue_url(self) -> str:
         url = self.cleaned_data.get("queue_url", "").strip()
-        if url:
+        if url and not QUEUE_NAME_RE.fullmatch(url):  # a bare name becomes a URL in clean()
             parse_queue_url(url)
         return url
 
@@ -138,6 +138,9 @@ class S3SourceForm(AwsSourceForm):
     def clean(self):
         cleaned = super().clean()
         discovery = cleaned.get("discovery")
+        queue = cleaned.get("queue_url", "")
+        if queue and "/" not in queue and cleaned.get("account_id") and cleaned.get("region"):
+            cleaned["queue_url"] = queue_url_for(cleaned["region"], cleaned["account_id"], queue)
         if (
             discovery == "notifications"
             and not cleaned.get("queue_url")
