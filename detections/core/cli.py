@@ -66,7 +66,7 @@ def list_rules(ruleset: RuleSet, out: TextIO) -> int:
             ),
         )
     _print_problems(ruleset, out)
-    _say(out, f"{len(ruleset)} rules")
+    _say(out, _count(len(ruleset), "rule"))
     return 1 if ruleset.problems else 0
 
 
@@ -86,8 +86,8 @@ def run_rule_tests(ruleset: RuleSet, out: TextIO, *, only: str = "") -> int:
     _print_problems(ruleset, out)
     _say(
         out,
-        f"{len(rules)} rules: {len(rules) - failed_rules} passed, {failed_rules} failed; "
-        f"{tests} tests: {tests - failed_tests} passed, {failed_tests} failed; "
+        f"{_count(len(rules), 'rule')}: {len(rules) - failed_rules} passed, {failed_rules} failed; "
+        f"{_count(tests, 'test')}: {tests - failed_tests} passed, {failed_tests} failed; "
         f"{len(ruleset.problems)} not loaded",
     )
     return 1 if failed_rules or ruleset.problems else 0
@@ -114,6 +114,10 @@ def _print_problems(ruleset: RuleSet, out: TextIO) -> None:
 
 def _say(out: TextIO, line: str) -> None:
     out.write(line + "\n")  # one write per line: Django's OutputWrapper adds no second newline
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _bool(value: bool) -> str:

@@ -226,13 +226,11 @@ def _load_module(path: Path, label: str) -> ModuleType:
     """Execute a rule's .py as a fresh module (a unique name: rules never share state)."""
     digest = hashlib.blake2b(str(path.resolve()).encode(), digest_size=6).hexdigest()
     name = f"sluice_rule_{_identifier(label)}_{digest}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise RuleSpecError(f"cannot load {path.name}")
+    spec = _source_spec(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses and pickling in a rule look their module up
     try:
-        spec.loader.exec_module(module)
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
     except BaseException:
         sys.modules.pop(name, None)
         raise
@@ -241,6 +239,27 @@ def _load_module(path: Path, label: str) -> ModuleType:
 
 def _identifier(text: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in text)
+
+
+class _SourceLoader(importlib.abc.Loader):
+    """Runs a rule or helper from its source every time: no .pyc (a file edited within the
+    same second as its cached bytecode is never stale) and nothing written to rule folders."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
+        return None
+
+    def exec_module(self, module: ModuleType) -> None:
+        code = compile(self.path.read_bytes(), str(self.path), "exec", dont_inherit=True)
+        exec(code, module.__dict__)  # noqa: S102 - rules are the operator's deployed code
+
+
+def _source_spec(name: str, path: Path) -> ModuleSpec:
+    spec = ModuleSpec(name, _SourceLoader(path), origin=str(path))
+    spec.has_location = True  # the module's __file__ is the rule's .py
+    return spec
 
 
 class _GlobalHelpers(importlib.abc.MetaPathFinder):
@@ -253,7 +272,7 @@ class _GlobalHelpers(importlib.abc.MetaPathFinder):
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> ModuleSpec | None:
         found = self.paths.get(fullname)
-        return importlib.util.spec_from_file_location(fullname, found) if found else None
+        return _source_spec(fullname, found) if found else None
 
 
 _GLOBALS = _GlobalHelpers()
@@ -263,8 +282,8 @@ def _register_global(path: Path, spec: Mapping[str, Any]) -> None:
     global_id, filename = spec.get("GlobalID"), spec.get("Filename")
     if not (isinstance(global_id, str) and isinstance(filename, str)):
         return
-    if global_id in sys.modules and _GLOBALS.paths.get(global_id) != path.parent / filename:
-        sys.modules.pop(global_id)  # another folder's helper of the same name: load this one
+    # Forget a loaded helper of that name: each load of the rules runs the helper's current file.
+    sys.modules.pop(global_id, None)
     _GLOBALS.paths[global_id] = path.parent / filename
     if _GLOBALS not in sys.meta_path:
-        sys.meta_path.append(_GLOBALS)
+        sys.meta_path.insert(0, _GLOBALS)  # the folder's helper wins over an installed package

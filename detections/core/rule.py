@@ -129,19 +129,29 @@ class Rule:
                 message = f"ValueError: severity() returned {level!r}, not one of {SEVERITIES}"
                 failures.append(RuleFailure(meta.rule_id, message, "severity"))
             level = base
-        context = call("alert_context", Mapping)
+        context = self._context(call("alert_context", Mapping), failures)
         destinations = call("destinations", list | tuple)
         match = Match(
             rule_id=meta.rule_id,
             title=title,
             dedup=dedup,
             severity=level,
-            alert_context=thaw(context) if context else {},
+            alert_context=context,
             runbook=call("runbook", str) or meta.runbook,
             reference=call("reference", str) or meta.reference,
             destinations=[str(d) for d in destinations] if destinations is not None else None,
         )
         return match, failures
+
+    def _context(self, context: Mapping | None, failures: list[RuleFailure]) -> dict[str, Any]:
+        """The alert context as plain JSON data; {} (and a failure) when it cannot be."""
+        if not context:
+            return {}
+        try:
+            return thaw(context)
+        except Exception as exc:  # e.g. RecursionError on a context that contains itself
+            failures.append(RuleFailure(self.meta.rule_id, describe(exc), "alert_context"))
+            return {}
 
     def _caller(
         self, event: PantherEvent, failures: list[RuleFailure]

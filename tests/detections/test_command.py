@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -115,3 +116,13 @@ def test_the_engine_command_runs_without_django(write_rule):
         check=False,
     )
     assert bad.returncode == 1
+
+
+def test_the_example_rule_of_the_docs_passes_its_tests(tmp_path):
+    text = (ROOT / "docs" / "detections.md").read_text()
+    blocks = dict(re.findall(r"```(yaml|python)\n(.*?)```", text, re.S))
+    (tmp_path / "teleport_sudo_to_root.yml").write_text(blocks["yaml"])
+    (tmp_path / "teleport_sudo_to_root.py").write_text(blocks["python"])
+    status, output = run("test", str(tmp_path))
+    assert status == 0, output
+    assert "[PASS] Acme.Teleport.SudoToRoot (2/2 tests)" in output

@@ -90,6 +90,24 @@ def test_a_rule_imports_a_global_helper_of_its_folder(write_rule, tmp_path):
     assert evaluation.matches[0][1].title == "ALICE"
 
 
+def test_a_changed_global_helper_is_read_again_by_the_next_load(write_rule):
+    folder = write_rule(
+        "Test.Versioned",
+        "import sluice_versioned\n\ndef rule(event):\n    return True\n\n"
+        "def title(event):\n    return sluice_versioned.VERSION\n",
+    )
+    (folder / "sluice_versioned.yml").write_text(
+        "AnalysisType: global\nGlobalID: sluice_versioned\nFilename: sluice_versioned.py\n"
+    )
+    helper = folder / "sluice_versioned.py"
+    titles = []
+    for version in ("one", "two"):
+        helper.write_text(f"VERSION = {version!r}\n")
+        ruleset = RuleSet.load([folder], include_builtin=False)
+        titles.append(ruleset.evaluate(TELEPORT, [{}]).matches[0][1].title)
+    assert titles == ["one", "two"]
+
+
 @pytest.mark.parametrize(
     ("keys", "source", "message"),
     [
@@ -160,3 +178,11 @@ def test_load_rule_raises_where_load_folder_records(tmp_path: Path):
     (tmp_path / "r.yml").write_text("AnalysisType: rule\nRuleID: X\nFilename: r.py\n")
     with pytest.raises(RuleSpecError, match="LogTypes"):
         load_rule(tmp_path / "r.yml")
+
+
+def test_rule_modules_know_their_file_and_leave_no_bytecode_in_the_folder(write_rule):
+    source = "import os\n\nHERE = os.path.dirname(__file__)\n\ndef rule(event):\n    return True\n"
+    folder = write_rule("Test.Here", source)
+    rule = load_folder(folder).rules[0]
+    assert Path(rule.module.HERE) == folder
+    assert not (folder / "__pycache__").exists()

@@ -282,3 +282,24 @@ def test_many_distinct_dispatch_values_keep_evaluating_correctly(write_rule, mon
     rules, _ = dispatched_rule(write_rule, {"event": ["session.command"]})
     events = [{"event": f"other.{n}"} for n in range(50)] + [COMMAND]
     assert [i for i, _ in rules.evaluate(TELEPORT, events).matches] == [50]
+
+
+def test_an_alert_context_that_is_not_json_data_is_a_failure_and_the_match_stays(write_rule):
+    source = (
+        "def rule(event):\n    return True\n\n"
+        "def alert_context(event):\n    ctx = {}\n    ctx['self'] = ctx\n    return ctx\n"
+    )
+    evaluation = ruleset_of(write_rule("Test.Loop", source)).evaluate(TELEPORT, [LOGIN])
+    assert [m.alert_context for _, m in evaluation.matches] == [{}]
+    assert [(f.function, f.message.split(":")[0]) for _, f in evaluation.failures] == [
+        ("alert_context", "RecursionError")
+    ]
+
+
+def test_values_a_context_cannot_hold_as_json_become_text(write_rule):
+    source = (
+        "from datetime import datetime\n\ndef rule(event):\n    return True\n\n"
+        "def alert_context(event):\n    return {'when': datetime(2026, 1, 2), 'ids': {3}}\n"
+    )
+    match = only_match(ruleset_of(write_rule("Test.Odd", source)).evaluate(TELEPORT, [LOGIN]))
+    assert match.alert_context == {"when": "2026-01-02 00:00:00", "ids": [3]}
