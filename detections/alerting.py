@@ -38,8 +38,10 @@ def store(fresh: list[Match], rules) -> int:
     """Insert new matches, each in its window, and fold them into their groups' alerts; returns
     alerts created or changed.
 
-    A handful of queries per batch whatever the number of groups: the groups' last windows,
-    their stored members since, their alerts; then bulk inserts and updates."""
+    A handful of queries per batch whatever the number of groups: the groups' last windows, their
+    alerts, the stored members of the groups that need a re-cut; then bulk inserts and updates.
+    The common case, new matches falling after the start of a group's last window which is
+    already an alert, only grows that alert (no member is read)."""
     by_group: dict[str, list[Match]] = defaultdict(list)
     for match in fresh:
         by_group[match.dedup_key].append(match)
@@ -47,14 +49,48 @@ def store(fresh: list[Match], rules) -> int:
     _lock(keys)
     earliest = {key: min(m.p_event_time for m in by_group[key]) for key in keys}
     since = _since(keys, earliest)
-    members = _members(since)
-    alerts = _alerts(since, members)
+    alerts = _alerts(since)
     plan = Plan(fresh)
-    for key in keys:
-        threshold, period = _limits(rules, by_group[key][0].rule_id)
+    limits = {key: _limits(rules, by_group[key][0].rule_id) for key in keys}
+    recut = {
+        key: at
+        for key, at in since.items()
+        if not _grow(by_group[key], at, limits[key][1], alerts, plan)
+    }
+    members = _members(recut)
+    _held_alerts(members, alerts)
+    for key in sorted(recut):
+        threshold, period = limits[key]
         group = sorted([*members.get(key, []), *by_group[key]], key=_order)
         _recut(group, alerts, plan, threshold=threshold, period=period)
     return plan.apply(alerts)
+
+
+def _grow(
+    new: list[Match], at: datetime | None, period: timedelta, alerts: dict[int, Alert], plan: Plan
+) -> bool:
+    """New matches all after the start of the group's last window, which is an alert: they join
+    it. False when the group needs a re-cut instead."""
+    if at is None:
+        return False
+    key = new[0].dedup_key
+    held = [a for a in alerts.values() if a.dedup_key == key]
+    if len(held) != 1 or held[0].first_event_time != at:
+        return False
+    if not all(at < m.p_event_time < at + period for m in new):
+        return False
+    alert = held[0]
+    alert.event_count += len(new)
+    alert.last_event_time = max(alert.last_event_time, *(m.p_event_time for m in new))
+    alert.severity = max(
+        (alert.severity, *(m.severity for m in new)), key=SEVERITY_RANK.__getitem__
+    )
+    alert.updated_at = timezone.now()
+    plan.used.add(alert.pk)
+    plan.changed.append(alert)
+    for match in new:
+        match.window_start, match.alert_id = at, alert.pk
+    return True
 
 
 def _order(match: Match) -> tuple:
@@ -137,8 +173,8 @@ def _members(since: dict[str, datetime | None]) -> dict[str, list[Match]]:
     return found
 
 
-def _alerts(since: dict[str, datetime | None], members: dict[str, list[Match]]) -> dict[int, Alert]:
-    """The alerts the re-cut may keep, change or delete."""
+def _alerts(since: dict[str, datetime | None]) -> dict[int, Alert]:
+    """The groups' alerts from their re-cut points: what the re-cut may keep, change or delete."""
     found: dict[int, Alert] = {}
     table = Alert._meta.db_table
     for chunk in _chunks(sorted(since)):
@@ -149,10 +185,14 @@ def _alerts(since: dict[str, datetime | None], members: dict[str, list[Match]]) 
             params,
         )
         found.update((a.pk, a) for a in rows)
+    return found
+
+
+def _held_alerts(members: dict[str, list[Match]], found: dict[int, Alert]) -> None:
+    """Add the alerts the re-cut members still point at (a window that opened earlier)."""
     held = sorted({m.alert_id for ms in members.values() for m in ms if m.alert_id} - set(found))
     for chunk in _chunks(held):
         found.update((a.pk, a) for a in Alert.objects.filter(pk__in=chunk))
-    return found
 
 
 def windows(matches: Iterable[Match], period: timedelta) -> list[tuple[datetime, list[Match]]]:

@@ -98,12 +98,13 @@ def test_windows_do_not_depend_on_how_objects_are_split_or_ordered(rules_dir):
     at_once = shape()
     assert [a[4] for a in at_once[0] if a[0] == "Test.FailedLogins"] == [3, 3]
 
-    for model in (Match, Alert, Event):
-        model.objects.all().delete()
-    for index, event in enumerate(reversed(events)):  # one object per event, newest first
-        ingest(source, [event], key=f"one-{index}")
-
-    assert shape() == at_once
+    for order in ("newest first", "oldest first"):  # one object per event
+        for model in (Match, Alert, Event):
+            model.objects.all().delete()
+        ordered = sorted(events, key=lambda e: e["time"], reverse=order == "newest first")
+        for index, event in enumerate(ordered):
+            ingest(source, [event], key=f"one-{index}")
+        assert shape() == at_once, order
 
 
 def test_a_late_earlier_match_joins_the_alert_and_recuts_later_windows(rules_dir):
