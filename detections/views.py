@@ -92,6 +92,9 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "alert": alert,
         "context_json": json.dumps(alert.alert_context, indent=2, sort_keys=True, default=str),
         "rule": rule,
+        # the alert's own, else its rule's (a removed rule has none)
+        "runbook": alert.runbook or (rule.meta.runbook if rule else ""),
+        "reference": alert.reference or (rule.meta.reference if rule else ""),
         "events": events,
         "next_cursor": next_cursor,
         "sessions": queries.sessions(events),

@@ -90,6 +90,25 @@ def test_the_alert_page_shows_its_events_and_session_timeline(viewer_client, rul
     assert "/search/?" in html  # a search around the alert's events
 
 
+def test_the_alert_of_a_removed_rule_shows_its_own_runbook(viewer_client):
+    alert = AlertFactory(rule_id="Custom.Removed", runbook="Call the on-call engineer.")
+
+    page = viewer_client.get(reverse("detections:alert", args=[alert.pk]))
+
+    assert page.status_code == 200
+    assert "Call the on-call engineer." in page.content.decode()
+
+
+def test_the_alert_page_loads_its_delivery_log_and_links_it_without_javascript(viewer_client):
+    alert = AlertFactory()
+    deliveries = reverse("destinations:alert_deliveries", args=[alert.pk])
+
+    page = viewer_client.get(reverse("detections:alert", args=[alert.pk])).content.decode()
+
+    assert f'hx-get="{deliveries}"' in page
+    assert f'href="{deliveries}"' in page
+
+
 def test_triage_and_comments_are_saved_and_audited(viewer_client, viewer):
     alert = AlertFactory()
     UserFactory(username="dana")
