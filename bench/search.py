@@ -90,7 +90,9 @@ def seeded_span():
 
     from events.models import Event
 
-    found = Event.objects.filter(source__isnull=True).aggregate(n=Count("pk"), newest=Max("p_event_time"))
+    found = Event.objects.filter(source__isnull=True).aggregate(
+        n=Count("pk"), newest=Max("p_event_time")
+    )
     return found["n"], found["newest"]
 
 

@@ -5,6 +5,7 @@ import shutil
 
 import pytest
 
+from tests.availability import unavailable
 from tests.factories import UserFactory
 
 # Playwright's sync API runs an event loop in the test thread, where live_server's ORM calls happen.
@@ -22,7 +23,7 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     if not shutil.which("chromium"):
-        pytest.skip("chromium is not installed (bin/ensure-chromium installs it)")
+        unavailable("chromium is not installed (bin/ensure-chromium installs it)")
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,

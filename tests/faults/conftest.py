@@ -16,6 +16,7 @@ from devtools.generate import generate_lines, generate_objects
 from logtypes.registry import classifier_for
 from parsers import Origin, ParsedEvent, parse_stream
 from sources import aws as aws_module
+from tests.availability import unavailable
 from tests.factories import SourceFactory
 from tests.ingestion.conftest import (  # noqa: F401 - fixtures shared with the ingestion tests
     BUCKET,
@@ -88,7 +89,7 @@ class Services:
 @pytest.fixture(scope="session")
 def private_services() -> Services:
     if not (os.environ.get(ENV_PG_DIR) and os.environ.get(ENV_REDIS_DIR)):
-        pytest.skip("the fault suite runs on private PostgreSQL and Redis: run bin/faults")
+        unavailable("the fault suite runs on private PostgreSQL and Redis: run bin/faults")
     return Services(PrivatePostgres.from_env(), PrivateRedis.from_env())
 
 
