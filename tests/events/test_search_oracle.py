@@ -3,7 +3,7 @@
 A few thousand generated Teleport events (three origins: two sources and none, 36 days around a
 fixed `now`, some of them in the future) are stored by the ingestion writer. For each query the
 search's count, first page and histogram must equal what `Oracle` computes by reading every
-event and applying the query language's documented meaning term by term (README › Search): no
+event and applying the query language's documented meaning term by term (docs/search.md): no
 SQL, no ORM filter, only the events' stored values.
 """
 
@@ -76,7 +76,8 @@ def schema_types() -> dict[str, str | None]:
     types: dict[str, str | None] = {}
     for log_type in current_registry().all():
         for field in log_type.schema.fields:
-            types[field.column] = field.type if types.get(field.column, field.type) == field.type else None
+            known = types.get(field.column, field.type)
+            types[field.column] = field.type if known == field.type else None
     return types
 
 
