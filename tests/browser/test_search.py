@@ -17,13 +17,13 @@ SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 @pytest.fixture
 def seeded(transactional_db):
-    """60 logins in the last hour (alice 40, bob 20) and one SSH session half a day ago."""
+    """60 logins in the last half hour (alice 40, bob 20) and one SSH session half a day ago."""
     now = datetime.now(UTC)  # at seeding, not import: "last hour" must hold when the test runs
     source = SourceFactory(name="prod-teleport")
     for i in range(60):
         EventFactory(
             source=source,
-            p_event_time=now - timedelta(minutes=i),
+            p_event_time=now - timedelta(seconds=30 * i),  # the last half hour: 1h holds all
             fields={
                 "event": "user.login",
                 "code": "T1000I",

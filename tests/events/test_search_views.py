@@ -17,7 +17,7 @@ from tests.factories import EventFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-NOW = datetime.now(UTC)
+NOW = datetime.now(UTC)  # reset as each test starts (conftest.py)
 HOSTILE = '<script>window.pwned=1</script><img src=x onerror="window.pwned=1">'
 
 
