@@ -26,6 +26,15 @@ SHARED = ROOT.parent / "shared"
 collect_ignore = [] if os.environ.get("SLUICE_FAULTS_PG_DIR") else ["faults"]
 
 
+def pytest_addoption(parser) -> None:
+    parser.addoption(
+        "--screenshots",
+        default=str(ROOT / "var" / "screenshots"),
+        help="where browser tests save their screenshots (var/screenshots, not tracked); "
+        "`./test tests/browser --screenshots docs/screenshots` refreshes the docs' pictures",
+    )
+
+
 # --- One run's own Redis and test database ---------------------------------------------------
 # Two runs at once (in one checkout, or two checkouts on one machine) must not flush each other's
 # broker or share an SQLite file: each run gets a redis-server of its own (a temporary directory
