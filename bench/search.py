@@ -155,11 +155,11 @@ def window_counts() -> str:
     windows = {"24 h": 1, "7 d": 7, "30 d": 30}
     counts = Event.objects.aggregate(
         **{
-            label: Count("pk", filter=Q(p_event_time__gte=now - timedelta(days=days)))
-            for label, days in windows.items()
+            f"last_{days}": Count("pk", filter=Q(p_event_time__gte=now - timedelta(days=days)))
+            for days in windows.values()
         }
     )
-    return "; ".join(f"{label} {counts[label]:,}" for label in windows)
+    return "; ".join(f"{label} {counts[f'last_{days}']:,}" for label, days in windows.items())
 
 
 def free_port() -> int:
