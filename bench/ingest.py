@@ -239,7 +239,7 @@ def run(args, services, log: Path) -> int:
     redis.Redis.from_url(args.redis_url).flushdb()
 
     from devtools.generate import generate_objects
-    from events.models import Event
+    from events.models import Event, Failure
     from ingestion.models import ObjectLedger
     from ingestion.tasks import poll_source
     from sources import aws
@@ -294,7 +294,13 @@ def run(args, services, log: Path) -> int:
         interval=0.2,
     )
     elapsed = time.perf_counter() - started
-    stored = Event.objects.count()
+    stored, failures = Event.objects.count(), Failure.objects.count()
+    if stored != args.events or failures:
+        print(
+            f"FAILED: {args.events:,} events written, {stored:,} stored and {failures:,} "
+            "failed lines: no rate is reported for a run that lost or broke events"
+        )
+        return 1
     rss = children_peak_rss_mb(layout.proc.pid)
     rate = stored / elapsed
     print(
@@ -302,25 +308,33 @@ def run(args, services, log: Path) -> int:
         f"worker host{'s' if args.hosts > 1 else ''} → PostgreSQL): "
         f"{stored:,} events in {elapsed:.1f} s = {rate:,.0f} events/s"
     )
-    if stored != args.events:
-        print(f"  WARNING: expected {args.events:,} events, found {stored:,}")
     print(f"peak worker RSS (VmHWM): {rss:.0f} MB")
     print_detections(args.rules)
 
     freshness = measure_freshness(args.freshness, args.freshness_interval, s3)
+    fresh_events = Event.objects.count() - stored
+    if fresh_events != args.freshness * 1000:
+        print(f"FAILED: {args.freshness * 1000:,} events notified, {fresh_events:,} stored")
+        return 1
 
     copy_rate, rows = bare_copy_rate(args.copy_runs)
     print(f"bare COPY of the same {rows:,} rows into events_event: {copy_rate:,.0f} rows/s")
     print(f"ratio ingest / bare COPY: {rate / copy_rate:.2f}x")
     if freshness:
         print(
-            f"freshness (PutObject → committed, notifications, {len(freshness)} objects): "
+            f"freshness (PutObject → committed, notifications, {len(freshness)} objects of "
+            f"1,000 events, {args.freshness_interval:g} s apart): "
             f"p50 {statistics.median(freshness):.2f} s, "
             f"p95 {statistics.quantiles(freshness, n=20, method='inclusive')[-1]:.2f} s, "
             f"max {max(freshness):.2f} s"
         )
     if args.large_object_mb:
         measure_large_object(args.large_object_mb, s3, source, layout.proc.pid)
+    load = os.getloadavg()
+    print(
+        f"machine load average at the end: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
+        f"(1/5/15 min, {os.cpu_count()} CPUs)"
+    )
     return 0
 
 

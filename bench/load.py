@@ -10,7 +10,8 @@ notifications to SQS), the worker layout `./run` starts (console/workers.py: rec
 interactive and beat, as the Procfile) ingesting it through a notifications source, and gunicorn
 serving the console (DEBUG off). PostgreSQL database --database (default sluice_load, created if
 absent, seeded with --events generated events over 30 days when empty: 1,000,000 take a few
-minutes). Redis at REDIS_URL.
+minutes; a database seeded to another size or over 2 h ago is refused unless --reseed). Redis at
+--redis-url (default db 11, not the console's db 0).
 
 Exit status 1 when any request failed (the target is zero errors) or ingestion stalled; latency
 over target is printed, not asserted.
@@ -169,7 +170,17 @@ def main() -> int:
     cli.add_argument("--duration", type=int, default=120, help="seconds of load")
     cli.add_argument("--spawn-rate", type=float, default=10, help="analysts started per second")
     cli.add_argument("--think", default="1,5", help="think time between requests: min,max s")
-    cli.add_argument("--events", type=int, default=1_000_000, help="seed an empty database")
+    cli.add_argument("--events", type=int, default=1_000_000, help="seeded events to search")
+    cli.add_argument(
+        "--reseed",
+        action="store_true",
+        help="empty and seed again a database of another size or seeded over 2 h ago",
+    )
+    cli.add_argument(
+        "--redis-url",
+        default="redis://127.0.0.1:6379/11",
+        help="a Redis database of its own (not the console's broker, db 0)",
+    )
     cli.add_argument("--database", default="sluice_load")
     cli.add_argument("--seed", type=int, default=7)
     cli.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn workers")
@@ -184,7 +195,7 @@ def main() -> int:
     moto_port = search.free_port()
     env = search.environment(search.database_url(args.database))
     env.update(
-        REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        REDIS_URL=args.redis_url,
         AWS_ENDPOINT_URL=f"http://127.0.0.1:{moto_port}",
         AWS_ACCESS_KEY_ID="load",
         AWS_SECRET_ACCESS_KEY="load",  # noqa: S106 - moto only
@@ -195,11 +206,12 @@ def main() -> int:
     search.ensure_database(args.database)
     search.manage(env, "migrate", "-v0")
     search.setup_django(env)  # also exports env to the services started below
-    have = search.ensure_seeded(env, args.database, args.events, args.seed)
+    have = search.ensure_seeded(env, args.database, args.events, args.seed, args.reseed)
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE events_event")
+    print(f"events in the windows searched: {search.window_counts()}", flush=True)
 
     services: dict = {}
     layout = None

@@ -25,6 +25,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -80,28 +81,85 @@ def setup_django(env: dict[str, str]) -> None:
     django.setup()
 
 
-def ensure_seeded(env: dict[str, str], database: str, events: int, seed: int) -> int:
-    """Seed `events` generated events over 30 days into an empty database; reuse a seeded one."""
+MAX_AGE = timedelta(hours=2)  # of a reused database's newest seeded event
+
+
+def seeded_span():
+    """(count, newest event time) of the seeded events (no source: ingested ones are not)."""
+    from django.db.models import Count, Max
+
     from events.models import Event
 
-    have = Event.objects.count()
-    if have == 0:
-        print(f"seeding {events:,} events over 30 days into {database} ...", flush=True)
-        manage(
-            env,
-            "seed_events",
-            "--events",
-            str(events),
-            "--days",
-            "30",
-            "--seed",
-            str(seed),
-            "--defer-indexes",
+    found = Event.objects.filter(source__isnull=True).aggregate(
+        n=Count("pk"), newest=Max("p_event_time")
+    )
+    return found["n"], found["newest"]
+
+
+def ensure_seeded(env: dict[str, str], database: str, events: int, seed: int, reseed: bool) -> int:
+    """Exactly `events` seeded events over the 30 days before about now: seed an empty database,
+    reuse one seeded to that size recently, and refuse (or with `reseed`, empty and seed again)
+    one of another size or whose seeding is older than MAX_AGE: its 24 h and 7 d windows would
+    hold fewer events than the figures claim, and time better."""
+    have, newest = seeded_span()
+    if have:
+        age = datetime.now(UTC) - newest
+        problem = (
+            f"holds {have:,} seeded events (asked for {events:,})"
+            if have != events
+            else f"was seeded {age.total_seconds() / 3600:.1f} h ago (more than {MAX_AGE})"
+            if age > MAX_AGE
+            else ""
         )
-        have = Event.objects.count()
-    elif have != events:
-        print(f"note: reusing {have:,} events already in {database} (asked for {events:,})")
+        if problem and not reseed:
+            raise SystemExit(
+                f"{database} {problem}: rerun with --reseed to empty its events table and seed "
+                f"{events:,} events ending now, or name another --database"
+            )
+        if not problem:
+            return have
+        print(f"{database} {problem}: emptying its events table to seed again", flush=True)
+        truncate_events()
+    print(f"seeding {events:,} events over 30 days into {database} ...", flush=True)
+    manage(
+        env,
+        "seed_events",
+        "--events",
+        str(events),
+        "--days",
+        "30",
+        "--seed",
+        str(seed),
+        "--defer-indexes",
+    )
+    have, _ = seeded_span()
+    if have != events:
+        raise SystemExit(f"seeding wrote {have:,} events, not {events:,}")
     return have
+
+
+def truncate_events() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE events_event")
+
+
+def window_counts() -> str:
+    """How many events the benchmark's windows hold now: '24 h 1,234; 7 d ...; 30 d ...'."""
+    from django.db.models import Count, Q
+
+    from events.models import Event
+
+    now = datetime.now(UTC)
+    windows = {"24 h": 1, "7 d": 7, "30 d": 30}
+    counts = Event.objects.aggregate(
+        **{
+            f"last_{days}": Count("pk", filter=Q(p_event_time__gte=now - timedelta(days=days)))
+            for days in windows.values()
+        }
+    )
+    return "; ".join(f"{label} {counts[f'last_{days}']:,}" for label, days in windows.items())
 
 
 def free_port() -> int:
@@ -206,13 +264,37 @@ def scenarios(ip: str) -> list[tuple[str, str, float]]:
     ]
 
 
+class RequestErrors(Exception):
+    """Answers other than 200 (or no answer): the run fails, and says which."""
+
+    def __init__(self, path: str, errors: list[str]) -> None:
+        super().__init__(f"{path}: {len(errors)} failed requests, first: {errors[0]}")
+        self.errors = errors
+
+
+def get_checked(session, url: str, headers: dict[str, str]) -> str | None:
+    """GET `url`: None when it answered 200, else what went wrong."""
+    import requests
+
+    try:
+        response = session.get(url, headers=headers, timeout=120)
+    except requests.RequestException as error:
+        return f"{type(error).__name__}: {error}"
+    if response.status_code != 200:
+        return f"HTTP {response.status_code} {response.text[:200]}"
+    return None
+
+
 def measure_http(
     base: str, path: str, cookie: str, token: str, runs: int, clients: int
 ) -> list[float]:
+    """Timings of `runs` GETs from `clients` threads; RequestErrors if any answer was not 200
+    (warm-up requests included): a failed request never just leaves the median."""
     import requests
 
     headers = {"Authorization": f"Bearer {token}"} if path.startswith("/api/") else {}
     timings: list[float] = []
+    errors: list[str] = []
     lock = threading.Lock()
     per_client = max(1, runs // clients)
 
@@ -221,22 +303,27 @@ def measure_http(
         session.cookies.set("sessionid", cookie)
         for _ in range(per_client):
             started = time.perf_counter()
-            response = session.get(base + path, headers=headers, timeout=120)
+            error = get_checked(session, base + path, headers)
             elapsed = (time.perf_counter() - started) * 1000
-            if response.status_code != 200:
-                raise SystemExit(f"{path}: HTTP {response.status_code} {response.text[:200]}")
             with lock:
-                timings.append(elapsed)
+                if error:
+                    errors.append(error)
+                else:
+                    timings.append(elapsed)
 
     session = requests.Session()
     session.cookies.set("sessionid", cookie)
     for _ in range(2):  # warm caches and the server's imports
-        session.get(base + path, headers=headers, timeout=120)
+        error = get_checked(session, base + path, headers)
+        if error:
+            errors.append(f"warm-up: {error}")
     threads = [threading.Thread(target=client) for _ in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    if errors:
+        raise RequestErrors(path, errors)
     return timings
 
 
@@ -278,7 +365,12 @@ def percentile(values: list[float], share: float) -> float:
 
 def main() -> int:
     cli = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    cli.add_argument("--events", type=int, default=10_000_000)
+    cli.add_argument("--events", type=int, default=10_000_000, help="seeded events to search")
+    cli.add_argument(
+        "--reseed",
+        action="store_true",
+        help="empty and seed again a database of another size or seeded over 2 h ago",
+    )
     cli.add_argument("--database", default="sluice_bench")
     cli.add_argument("--seed", type=int, default=7)
     cli.add_argument("--runs", type=int, default=40, help="requests per scenario (all clients)")
@@ -293,15 +385,17 @@ def main() -> int:
     setup_django(env)
     from django.db import connection
 
-    have = ensure_seeded(env, args.database, args.events, args.seed)
+    have = ensure_seeded(env, args.database, args.events, args.seed, args.reseed)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE events_event")
-        cursor.execute("SELECT min(p_event_time), max(p_event_time) FROM events_event")
-        oldest, newest = cursor.fetchone()
+        cursor.execute("SELECT count(*), min(p_event_time), max(p_event_time) FROM events_event")
+        total, oldest, newest = cursor.fetchone()
     print(
-        f"{have:,} events from {oldest:%Y-%m-%d %H:%M} to {newest:%Y-%m-%d %H:%M} UTC; "
-        f"PostgreSQL {connection.pg_version // 10000}, {os.cpu_count()} CPUs"
+        f"{total:,} events ({have:,} seeded) from {oldest:%Y-%m-%d %H:%M} to "
+        f"{newest:%Y-%m-%d %H:%M} UTC; PostgreSQL {connection.pg_version // 10000}, "
+        f"{os.cpu_count()} CPUs"
     )
+    print(f"events in the windows searched: {window_counts()}")
 
     cookie, token = credentials()
     ip = pick_ip()
@@ -320,11 +414,16 @@ def main() -> int:
     )
     print(header)
     print("-" * len(header))
-    failed = []
+    failed, errors = [], 0
     try:
         for name, path, target in scenarios(ip):
             runs = args.runs if target else args.clients * 2
-            timings = measure_http(base, path, cookie, token, runs, args.clients)
+            try:
+                timings = measure_http(base, path, cookie, token, runs, args.clients)
+            except RequestErrors as error:
+                errors += len(error.errors)
+                print(f"{name:34} FAILED: {error}", flush=True)
+                continue
             db_ms, queries = database_time(path, cookie, token)
             p50, p95 = percentile(timings, 0.5), percentile(timings, 0.95)
             over = bool(target) and p95 > target
@@ -347,6 +446,10 @@ def main() -> int:
     )
     if failed:
         print("over target: " + ", ".join(failed))
+    print(f"{have:,} seeded events; failed requests: {errors}")
+    if errors:
+        print("FAILED: every request must answer 200 (a failed one would flatter the timings)")
+        return 1
     return 0
 
 

@@ -1021,6 +1021,26 @@ def _timed_events(
         yield t, event
 
 
+@dataclass(frozen=True)
+class Breakage:
+    """How the generator broke a line: the kind (the _Malformer method), and for a field it
+    removed, retyped or re-timed, that field and the value it wrote (MISSING when removed)."""
+
+    kind: str
+    field: str | None = None
+    value: Any = None
+
+    @property
+    def rejected_by_schema(self) -> bool:
+        """Whether the Teleport schema refuses the line, by the rules it documents
+        (parsers/README.md): a string field takes any JSON value but null (null is absent), so a
+        retyped `event` or `code` still parses; every other break (truncated JSON, invalid
+        UTF-8, not JSON, not an object, a required field missing or null, a time that is not
+        RFC 3339 text) makes the line a failure."""
+        retyped_string = self.kind == "wrong_type" and self.field in {"event", "code"}
+        return not (retyped_string and self.value is not None)
+
+
 class _Malformer:
     """Turns good lines into the kinds of broken lines a log pipeline meets."""
 
@@ -1052,14 +1072,22 @@ class _Malformer:
         return self.rng.random() < rate
 
     def corrupt(self, t: int, event: Event, line: bytes) -> bytes:
-        return self.rng.choice(self.kinds)(t, event, line)
+        return self.corrupt_labelled(t, event, line)[0]
+
+    def corrupt_labelled(self, t: int, event: Event, line: bytes) -> tuple[bytes, Breakage]:
+        kind = self.rng.choice(self.kinds)
+        self.changed: tuple[str | None, Any] = (None, None)
+        broken = kind(t, event, line)
+        return broken, Breakage(kind.__name__, *self.changed)
 
     def truncated(self, t: int, event: Event, line: bytes) -> bytes:
         return line[: self.rng.randint(1, len(line) - 2)]
 
     def missing_required(self, t: int, event: Event, line: bytes) -> bytes:
         broken = dict(event)
-        del broken[self.rng.choice(("event", "time", "code", "event", "time"))]
+        field = self.rng.choice(("event", "time", "code", "event", "time"))
+        del broken[field]
+        self.changed = (field, None)
         return orjson.dumps(broken)
 
     def wrong_type(self, t: int, event: Event, line: bytes) -> bytes:
@@ -1072,11 +1100,13 @@ class _Malformer:
                 "code": (1000, None, ["T1000I"]),
             }[field]
         )
+        self.changed = (field, broken[field])
         return orjson.dumps(broken)
 
     def bad_time(self, t: int, event: Event, line: bytes) -> bytes:
         broken = dict(event)
         broken["time"] = self.rng.choice(self.BAD_TIMES)
+        self.changed = ("time", broken["time"])
         return orjson.dumps(broken)
 
     def invalid_utf8(self, t: int, event: Event, line: bytes) -> bytes:
@@ -1103,14 +1133,21 @@ class _Malformer:
 def _timed_lines(
     count: int, seed: int, start_ns: int, span_ns: int, malformed_rate: float
 ) -> Iterator[tuple[int, bytes]]:
+    for t, line, _ in _labelled_lines(count, seed, start_ns, span_ns, malformed_rate):
+        yield t, line
+
+
+def _labelled_lines(
+    count: int, seed: int, start_ns: int, span_ns: int, malformed_rate: float
+) -> Iterator[tuple[int, bytes, Breakage | None]]:
     _check_rate(malformed_rate)
     dumps = orjson.dumps
     malformer = _Malformer(seed) if malformed_rate > 0 else None
     for t, event in _timed_events(count, seed, start_ns, span_ns):
-        line = dumps(event)
+        line, breakage = dumps(event), None
         if malformer is not None and malformer.should_break(malformed_rate):
-            line = malformer.corrupt(t, event, line)
-        yield t, line
+            line, breakage = malformer.corrupt_labelled(t, event, line)
+        yield t, line, breakage
 
 
 # --------------------------------------------------------------------------------------------
@@ -1147,6 +1184,21 @@ def generate_lines(
     start_ns, span_ns = _resolve_window(start, span)
     for _, line in _timed_lines(count, seed, start_ns, span_ns, malformed_rate):
         yield line
+
+
+def generate_breakages(
+    count: int,
+    seed: int = 0,
+    *,
+    start: datetime | None = None,
+    span: timedelta = DEFAULT_SPAN,
+    malformed_rate: float = 0.0,
+) -> Iterator[Breakage | None]:
+    """For each line `generate_lines` (and `generate_objects`, in order) yields with the same
+    arguments: how it was broken, or None for a good line."""
+    start_ns, span_ns = _resolve_window(start, span)
+    for _, _, breakage in _labelled_lines(count, seed, start_ns, span_ns, malformed_rate):
+        yield breakage
 
 
 def object_key(when: datetime, rng: random.Random) -> str:

@@ -77,15 +77,14 @@ class JSONArrayHas(Lookup):
                 f"COALESCE({lhs} @> jsonb_build_array(({rhs})::text), false)",
                 [*lhs_params, *rhs_params],
             )
-        # SQLite: walk the array by its path; JSON_EXTRACT would unwrap a string value into
-        # text json_each cannot read ("malformed JSON").
+        # SQLite: json_each(column, path) walks the value at the path (no row when it is
+        # missing); a non-array value yields one row without a key, so `key IS NOT NULL` keeps
+        # array members only. (json_each of the extracted value would fail on a plain string.)
         column, column_params, keys = self.lhs.preprocess_lhs(compiler, connection)
-        path = compile_json_path(keys)
         return (
-            f"COALESCE(json_type({column}, %s) = 'array' AND EXISTS (SELECT 1 "  # noqa: S608 - column and placeholders only
-            f"FROM json_each({column}, %s) WHERE json_each.type = 'text' "
-            f"AND json_each.value = {rhs}), 0)",
-            [*column_params, path, *column_params, path, *rhs_params],
+            f"EXISTS (SELECT 1 FROM json_each({column}, %s) WHERE json_each.key IS NOT NULL "  # noqa: S608 - column is a column, rhs a placeholder
+            f"AND json_each.type = 'text' AND json_each.value = {rhs})",
+            [*column_params, compile_json_path(keys), *rhs_params],
         )
 
 

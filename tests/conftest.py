@@ -1,8 +1,10 @@
 """Shared fixtures: users by role, and real services (moto server over HTTP, a Celery worker)."""
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,12 +13,67 @@ import pytest
 import requests
 from django.db import connection
 
+from tests.availability import unavailable
 from tests.factories import UserFactory
 from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 SHARED = ROOT.parent / "shared"
+
+# tests/faults restarts PostgreSQL and Redis: it runs only on the private ones bin/faults starts
+# (and names in SLUICE_FAULTS_PG_DIR), never in ./test; there, under CI=true, a skip would fail.
+collect_ignore = [] if os.environ.get("SLUICE_FAULTS_PG_DIR") else ["faults"]
+
+
+def pytest_addoption(parser) -> None:
+    parser.addoption(
+        "--screenshots",
+        default=str(ROOT / "var" / "screenshots"),
+        help="where browser tests save their screenshots (var/screenshots, not tracked); "
+        "`./test tests/browser --screenshots docs/screenshots` refreshes the docs' pictures",
+    )
+
+
+# --- One run's own Redis and test database ---------------------------------------------------
+# Two runs at once (in one checkout, or two checkouts on one machine) must not flush each other's
+# broker or share an SQLite file: each run gets a redis-server of its own (a temporary directory
+# and a free port) and a test database named after its process. Without redis-server, or under
+# bin/faults (whose private Redis the fault suite restarts), REDIS_URL is used as given.
+def pytest_configure(config) -> None:
+    from django.conf import settings
+
+    from tests.faults.services import ENV_REDIS_DIR, PrivateRedis
+
+    if os.environ.get(ENV_REDIS_DIR) or not shutil.which("redis-server"):
+        return
+    server = PrivateRedis(Path(tempfile.mkdtemp(prefix="sluice-test-redis-")), free_port())
+    server.start()
+    config.stash[PRIVATE_REDIS] = server
+    settings.REDIS_URL = settings.CELERY_BROKER_URL = settings.CELERY_RESULT_BACKEND = server.url
+
+
+def pytest_unconfigure(config) -> None:
+    server = config.stash.get(PRIVATE_REDIS, None)
+    if server is not None:
+        server.stop()
+        shutil.rmtree(server.directory, ignore_errors=True)
+
+
+PRIVATE_REDIS = pytest.StashKey()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
+    """The test database of this run: `<name>_<pid>` (an SQLite file in the temporary folder)."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    test = database.setdefault("TEST", {})
+    if database["ENGINE"].endswith("sqlite3"):
+        test["NAME"] = str(Path(tempfile.gettempdir()) / f"sluice-test-{os.getpid()}.sqlite3")
+    else:
+        test["NAME"] = f"{test.get('NAME') or 'test_' + database['NAME']}_{os.getpid()}"
 
 
 # --- Users by role -----------------------------------------------------------------------------
@@ -34,10 +91,11 @@ def viewer_client(client, viewer):
 
 @pytest.fixture
 def shared_corpus() -> Path:
-    """The shared test corpora; tests using them skip when a fresh clone has no ../shared."""
+    """The shared test corpora; tests using them skip when a fresh clone has no ../shared (and
+    fail under CI=true)."""
     corpus = SHARED / "corpus"
     if not corpus.is_dir():
-        pytest.skip("../shared/corpus is absent (fresh clone)")
+        unavailable("../shared/corpus is absent (fresh clone)")
     return corpus
 
 

@@ -2,15 +2,25 @@
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
+from tests.availability import unavailable
 from tests.factories import UserFactory
 
 # Playwright's sync API runs an event loop in the test thread, where live_server's ORM calls happen.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def screenshots(pytestconfig) -> Path:
+    """The folder for this run's screenshots (--screenshots; the docs' only when asked)."""
+    folder = Path(pytestconfig.getoption("screenshots")).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def pytest_collection_modifyitems(items):
@@ -22,7 +32,7 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     if not shutil.which("chromium"):
-        pytest.skip("chromium is not installed (bin/ensure-chromium installs it)")
+        unavailable("chromium is not installed (bin/ensure-chromium installs it)")
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,

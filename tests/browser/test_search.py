@@ -4,7 +4,6 @@ timeline, export; hostile log content shows as text and never runs."""
 import csv
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -12,18 +11,17 @@ from playwright.sync_api import expect
 from tests.factories import EventFactory, SourceFactory
 
 expect.set_options(timeout=15_000)  # a loaded CI machine renders slower than a laptop
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.fixture
 def seeded(transactional_db):
-    """60 logins in the last hour (alice 40, bob 20) and one SSH session half a day ago."""
+    """60 logins in the last half hour (alice 40, bob 20) and one SSH session half a day ago."""
     now = datetime.now(UTC)  # at seeding, not import: "last hour" must hold when the test runs
     source = SourceFactory(name="prod-teleport")
     for i in range(60):
         EventFactory(
             source=source,
-            p_event_time=now - timedelta(minutes=i),
+            p_event_time=now - timedelta(seconds=30 * i),  # the last half hour: 1h holds all
             fields={
                 "event": "user.login",
                 "code": "T1000I",
@@ -54,7 +52,9 @@ def rows(page):
     return page.locator("tr.event-row")
 
 
-def test_query_zoom_facet_expand_and_load_more(signed_in_page, live_server, seeded, context):
+def test_query_zoom_facet_expand_and_load_more(
+    signed_in_page, live_server, seeded, context, screenshots
+):
     page = signed_in_page
     context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.goto(f"{live_server.url}/search/")
@@ -107,8 +107,7 @@ def test_query_zoom_facet_expand_and_load_more(signed_in_page, live_server, seed
     json_row.get_by_role("button", name="Copy JSON").click()
     expect(json_row.locator(".copy-status")).to_have_text("Copied")
     assert '"p_row_id"' in page.evaluate("navigator.clipboard.readText()")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "search.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "search.png"), full_page=True)
 
 
 def test_a_cell_pivots_the_search_in_place(signed_in_page, live_server, seeded):
@@ -124,7 +123,7 @@ def test_a_cell_pivots_the_search_in_place(signed_in_page, live_server, seeded):
     assert page.evaluate("window.__samePage") is True
 
 
-def test_session_timeline_from_a_sid_cell(signed_in_page, live_server, seeded):
+def test_session_timeline_from_a_sid_cell(signed_in_page, live_server, seeded, screenshots):
     page = signed_in_page
     page.goto(f"{live_server.url}/search/?q=sid:5e55-1011")
     page.get_by_role("link", name="5e55-1011").first.click()
@@ -133,7 +132,7 @@ def test_session_timeline_from_a_sid_cell(signed_in_page, live_server, seeded):
     expect(timeline.locator(".kind")).to_have_text(["start", "command", "network", "file", "end"])
     expect(timeline).to_contain_text("/usr/bin/psql -c select 1")
     expect(page.locator("#session-duration")).to_have_text("1m 35.0s")
-    page.screenshot(path=str(SHOTS / "session-timeline.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "session-timeline.png"), full_page=True)
 
 
 def test_export_downloads_the_current_results_as_csv(signed_in_page, live_server, seeded):

@@ -3,7 +3,6 @@ with a failing verification whose message is shown, fixed, and re-checked to gre
 
 import gzip
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -11,7 +10,6 @@ from playwright.sync_api import expect
 from sources import aws as aws_clients
 from sources.models import Source
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 BUCKET = "sluice-demo-logs"
 TELEPORT_LINE = b'{"event":"user.login","code":"T1000I","time":"2026-11-27T10:00:00Z"}\n'
 VERIFY_TIMEOUT = 30_000
@@ -19,9 +17,14 @@ VERIFY_TIMEOUT = 30_000
 pytestmark = pytest.mark.e2e
 
 
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"wizard-{name}.png"), full_page=True)
+@pytest.fixture
+def shot(screenshots):
+    """shot(page, name): a screenshot of the step, wizard-<name>.png."""
+
+    def take(page, name: str) -> None:
+        page.screenshot(path=str(screenshots / f"wizard-{name}.png"), full_page=True)
+
+    return take
 
 
 @pytest.fixture
@@ -37,7 +40,7 @@ def demo_bucket(aws):
 
 
 def test_s3_wizard_from_tiles_to_a_green_verification(
-    signed_in_page, live_server, celery_worker, demo_bucket
+    signed_in_page, live_server, celery_worker, demo_bucket, shot
 ):
     page = signed_in_page
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
@@ -152,7 +155,7 @@ def test_s3_wizard_from_tiles_to_a_green_verification(
 
 
 def test_sqs_wizard_with_a_missing_queue_fixed_then_verified(
-    signed_in_page, live_server, celery_worker, aws
+    signed_in_page, live_server, celery_worker, aws, shot
 ):
     page = signed_in_page
     page.goto(f"{live_server.url}/sources/new/Gravitational.TeleportAudit/")

@@ -3,7 +3,11 @@
 import re
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,3 +37,34 @@ def test_the_worker_side_packages_do_not_import_devtools():
         [sys.executable, "-c", code], capture_output=True, cwd=ROOT, timeout=60, check=False
     )
     assert done.returncode == 0, done.stderr
+
+
+@pytest.fixture
+def http_server():
+    """Answers 200 on any path, 500 on paths holding 'fail' (warm-up requests included)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(500 if "fail" in self.path else 200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def test_the_search_bench_counts_every_failed_request_and_raises(http_server):
+    sys.path.insert(0, str(ROOT / "bench"))
+    import search
+
+    assert len(search.measure_http(http_server, "/rows", "c", "t", runs=8, clients=2)) == 8
+    with pytest.raises(search.RequestErrors) as failed:
+        search.measure_http(http_server, "/fail", "c", "t", runs=8, clients=2)
+    assert len(failed.value.errors) == 10  # 2 warm-up + 8 measured: none ignored
+    assert failed.value.errors[0].startswith("warm-up: HTTP 500")

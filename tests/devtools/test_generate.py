@@ -16,12 +16,14 @@ import pytest
 
 from devtools.generate import (
     OBJECT_KEY_RE,
+    generate_breakages,
     generate_events,
     generate_lines,
     generate_objects,
     object_key,
     write_objects,
 )
+from tests.availability import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 CODES_TSV = ROOT / ".." / "shared" / "corpus" / "teleport_event_codes.tsv"
@@ -162,7 +164,7 @@ def test_event_types_and_codes_match_teleport(events):
 
 def test_codes_agree_with_teleports_own_code_table():
     if not CODES_TSV.exists():
-        pytest.skip("../shared corpus not present")
+        unavailable("../shared corpus not present")
     table = defaultdict(set)
     for row in CODES_TSV.read_text().splitlines()[1:]:
         code, event_type = row.split("\t")[:2]
@@ -278,6 +280,24 @@ def test_malformed_rate_replaces_about_that_share_deterministically():
     assert 400 <= len(replaced) <= 600
     assert all(is_malformed(line) for line in replaced)
     assert all(b"\n" not in line for line in replaced)
+
+
+def test_each_broken_line_says_how_it_was_broken_and_whether_the_schema_rejects_it():
+    """The fault suite expects a failure for each twin the generator says the schema rejects:
+    that must be what the Teleport parser does, line by line."""
+    from parsers import Origin, ParseFailure, default_registry
+
+    parser = default_registry().get("Gravitational.TeleportAudit").parser
+    options = {"start": START, "malformed_rate": 0.3}
+    clean = list(generate_lines(4000, seed=5, start=START))
+    dirty = list(generate_lines(4000, seed=5, **options))
+    breakages = list(generate_breakages(4000, seed=5, **options))
+    assert [b is not None for b in breakages] == [c != d for c, d in zip(clean, dirty, strict=True)]
+    broken = [(line, b) for line, b in zip(dirty, breakages, strict=True) if b is not None]
+    for line, breakage in broken:
+        failed = isinstance(parser.parse(line, Origin("0", "", ""), 1), ParseFailure)
+        assert failed == breakage.rejected_by_schema, (breakage, line)
+    assert {b.rejected_by_schema for _, b in broken} == {True, False}  # both kinds were made
 
 
 def test_malformed_lines_cover_the_kinds_a_pipeline_meets():

@@ -9,7 +9,7 @@ from tests.factories import EventFactory
 
 pytestmark = pytest.mark.django_db
 
-NOW = datetime.now(UTC)
+NOW = datetime.now(UTC)  # reset as each test starts (conftest.py)
 
 
 @pytest.fixture

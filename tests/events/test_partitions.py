@@ -20,7 +20,7 @@ from events.store import write_batch
 from parsers import ParsedEvent
 from tests.factories import SourceFactory
 
-NOW = datetime.now(UTC).replace(microsecond=0)
+NOW = datetime.now(UTC).replace(microsecond=0)  # reset as each test starts (conftest.py)
 postgresql_only = pytest.mark.skipif("connection.vendor != 'postgresql'")
 
 

@@ -11,7 +11,7 @@ from tests.factories import EventFactory
 
 pytestmark = pytest.mark.django_db
 
-NOW = datetime.now(UTC)
+NOW = datetime.now(UTC)  # reset as each test starts (conftest.py)
 
 
 def test_purge_removes_only_events_past_retention(settings):

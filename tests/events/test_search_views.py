@@ -17,7 +17,7 @@ from tests.factories import EventFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-NOW = datetime.now(UTC)
+NOW = datetime.now(UTC)  # reset as each test starts (conftest.py)
 HOSTILE = '<script>window.pwned=1</script><img src=x onerror="window.pwned=1">'
 
 
@@ -295,6 +295,7 @@ def test_unfiltered_histogram_equals_counting_the_events(viewer_client):
         assert state.uses_minute_counts() == (connection.vendor == "postgresql")
         by_minutes = [(b.start, b.count) for b in histogram(state)]
         filtered = SearchState(range=range_, q="event:user.login", now=state.now)
+        assert not filtered.uses_minute_counts()  # the other path: counting the events
         assert by_minutes == [(b.start, b.count) for b in histogram(filtered)]
 
 

@@ -12,10 +12,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from devtools.generate import generate_lines, generate_objects
-from logtypes.registry import classifier_for
-from parsers import Origin, ParsedEvent, parse_stream
+from devtools.generate import Breakage, generate_breakages, generate_lines, generate_objects
 from sources import aws as aws_module
+from tests.availability import unavailable
 from tests.factories import SourceFactory
 from tests.ingestion.conftest import (  # noqa: F401 - fixtures shared with the ingestion tests
     BUCKET,
@@ -88,7 +87,7 @@ class Services:
 @pytest.fixture(scope="session")
 def private_services() -> Services:
     if not (os.environ.get(ENV_PG_DIR) and os.environ.get(ENV_REDIS_DIR)):
-        pytest.skip("the fault suite runs on private PostgreSQL and Redis: run bin/faults")
+        unavailable("the fault suite runs on private PostgreSQL and Redis: run bin/faults")
     return Services(PrivatePostgres.from_env(), PrivateRedis.from_env())
 
 
@@ -111,21 +110,17 @@ def flaky_proxy(aws, fault_config) -> Iterator[FlakyProxy]:
         proxy.stop()
 
 
-def _rejected(line: bytes) -> bool:
-    """The schema refuses the line on its own. Some of the generator's broken lines are valid
-    to it ("event": 42 is coerced to the string "42"); those twins are not written."""
-    classifier = classifier_for(("Gravitational.TeleportAudit",))
-    results = list(parse_stream(line + b"\n", classifier=classifier, origin=Origin("0", "", "")))
-    return not any(isinstance(result, ParsedEvent) for result in results)
-
-
-def _with_malformed_twins(clean: list[bytes], dirty: list[bytes], data: FaultData) -> list[bytes]:
-    """Every clean line, each followed by its malformed twin when the dirty stream broke it."""
+def _with_malformed_twins(
+    clean: list[bytes], dirty: list[bytes], breakages: Iterator[Breakage | None], data: FaultData
+) -> list[bytes]:
+    """Every clean line, each followed by its malformed twin when the dirty stream broke it in
+    a way the schema rejects."""
     lines = []
     for good, twin in zip(clean, dirty, strict=True):
         lines.append(good)
         data.good += 1
-        if twin != good and _rejected(twin):
+        breakage = next(breakages)
+        if breakage is not None and breakage.rejected_by_schema:
             lines.append(twin)
             data.bad.append(twin)
     return lines
@@ -137,11 +132,15 @@ def _objects(
     options = {"events_per_object": lines_per_object, "start": START}
     clean_objects = generate_objects(count, seed, **options)
     dirty_objects = generate_objects(count, seed, malformed_rate=rate, **options)
+    breakages = generate_breakages(count, seed, start=START, malformed_rate=rate)
     objects = []
     for (key, clean), (dirty_key, dirty) in zip(clean_objects, dirty_objects, strict=True):
         assert key == dirty_key
         lines = _with_malformed_twins(
-            gzip.decompress(clean).splitlines(), gzip.decompress(dirty).splitlines(), data
+            gzip.decompress(clean).splitlines(),
+            gzip.decompress(dirty).splitlines(),
+            breakages,
+            data,
         )
         objects.append((key, gzip.compress(b"\n".join(lines) + b"\n", compresslevel=1)))
     return objects
@@ -162,18 +161,21 @@ def build_fault_data(config: FaultConfig) -> FaultData:
         data.listed_objects = _objects(listed_events, config.seed + 2, per_object, rate, data)
     seed = config.seed + 1
     clean_lines = list(generate_lines(sqs_events, seed, start=START))
+    dirty_lines = list(generate_lines(sqs_events, seed, start=START, malformed_rate=rate))
     # an SQS body is text: a twin that is not UTF-8 cannot be sent, so it is not written at all
-    dirty_lines = [
-        line if _is_utf8(line) else clean
-        for line, clean in zip(
-            generate_lines(sqs_events, seed, start=START, malformed_rate=rate),
-            clean_lines,
+    breakages = iter(
+        breakage if _is_utf8(line) else None
+        for line, breakage in zip(
+            dirty_lines,
+            generate_breakages(sqs_events, seed, start=START, malformed_rate=rate),
             strict=True,
         )
-    ]
+    )
     for start in range(0, sqs_events, LINES_PER_MESSAGE):
         end = start + LINES_PER_MESSAGE
-        lines = _with_malformed_twins(clean_lines[start:end], dirty_lines[start:end], data)
+        lines = _with_malformed_twins(
+            clean_lines[start:end], dirty_lines[start:end], breakages, data
+        )
         data.messages.append(b"\n".join(lines).decode())
     return data
 

@@ -80,6 +80,25 @@ def assert_storable(result) -> None:
         assert isinstance(result, ParseFailure)
 
 
+def assert_every_line_counted(body: bytes, results: list) -> None:
+    """A JSON-lines body: each line that is not blank is exactly one event or one failure
+    (events + failures = lines), unless the stream itself ended early (a limit, a break)."""
+    lines = body.split(b"\n")
+    blank = {
+        number
+        for number, line in enumerate(lines, 1)
+        if not (line.removeprefix(b"\xef\xbb\xbf") if number == 1 else line).strip()
+    }
+    numbers = [result.line for result in results]
+    assert len(numbers) == len(set(numbers))  # no line twice
+    if results and type(results[-1]) is ParseFailure and results[-1].kind != FailureKind.RECORD:
+        return  # the stream stopped there: the lines after it are not read, by design
+    if results and "SLUICE_MAX_OBJECT_BYTES" in getattr(results[-1], "error", ""):
+        return
+    assert set(numbers) | blank == set(range(1, len(lines) + 1))
+    assert not set(numbers) & blank
+
+
 def test_the_parser_turns_any_line_into_a_storable_event_or_a_failure():
     seen = []
 
@@ -135,6 +154,8 @@ def test_any_body_with_any_limits_is_split_into_counted_records():
                 assert result.offset >= 0
             elif type(result) is ParseFailure:
                 assert len(result.raw) <= max(max_line, len(body) * 8)
+        if stream_type == "lines" and separator in (b"\n", b"\r\n"):
+            assert_every_line_counted(separator.join(lines), results)
 
     check()
     report(

@@ -6,6 +6,7 @@ import orjson
 import pytest
 
 from parsers import Origin, compile_schema, load_schema
+from tests.availability import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / ".." / "shared" / "corpus"
@@ -100,5 +101,5 @@ def parse_all(all_types_parser, origin):
 def corpus_file(name: str) -> Path:
     path = CORPUS / name
     if not path.exists():
-        pytest.skip(f"{path} absent (the shared corpus is not part of a fresh clone)")
+        unavailable(f"{path} absent (the shared corpus is not part of a fresh clone)")
     return path
