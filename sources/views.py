@@ -281,9 +281,9 @@ def draft_verify(request: HttpRequest, draft: str) -> HttpResponse:
             )
             data["run_id"] = run.pk
             save_draft(request, data, draft)
-            if request.htmx:
-                return HttpResponse(headers={"HX-Refresh": "true"})
-            return redirect("sources:draft_verify", draft=draft)
+            if not request.htmx:
+                return redirect("sources:draft_verify", draft=draft)
+            # htmx swaps the step in place (no reload that would undo a click on Continue)
     run = VerificationRun.objects.filter(pk=data.get("run_id"), source=None).first()
     settings = _settings_or_none(tr, data["config"])
     context = _wizard(
