@@ -38,8 +38,8 @@ def _invalid(field: str, message: str, where: str = "query") -> ValidationError:
 
 # --- Alerts -----------------------------------------------------------------------------------
 class AlertQuery(Schema):
-    status: StatusName | Literal[""] = ""
-    severity: SeverityName | Literal[""] = ""
+    status: Literal["", "open", "triaged", "resolved", "closed"] = ""
+    severity: Literal["", "info", "low", "medium", "high", "critical"] = ""
     rule_id: str = Field("", description="e.g. Teleport.RootLogin")
     source: str = Field("", description="A log source id: alerts holding its events")
     start: str = Field("", description="ISO 8601: alerts with events at or after this time")
