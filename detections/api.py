@@ -266,7 +266,7 @@ def _one(rule_id: str) -> dict:
     return found[0]
 
 
-@rules_router.get("/{rule_id}", response={200: RuleOut, **errors(404)}, summary="One rule")
+@rules_router.get("/{rule_id}", response={200: RuleOut, **errors(404, 422)}, summary="One rule")
 def get_rule(request: HttpRequest, rule_id: str):
     return _one(rule_id)
 

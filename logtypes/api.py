@@ -176,7 +176,9 @@ def infer_schema(request: HttpRequest, body: InferIn) -> dict[str, str]:
         raise _sample_error(str(exc)) from None
 
 
-@router.get("/{name}", response={200: SchemaOut, **errors(404)}, summary="Read a log type's schema")
+@router.get(
+    "/{name}", response={200: SchemaOut, **errors(404, 422)}, summary="Read a log type's schema"
+)
 def read_schema(request: HttpRequest, name: str) -> dict[str, Any]:
     lt = _get(name)
     return _out(lt, text=lt.schema.text)
@@ -198,7 +200,7 @@ def update_schema(request: HttpRequest, name: str, body: SchemaIn) -> dict[str, 
 
 @router.get(
     "/{name}/versions",
-    response={200: list[VersionOut], **errors(404)},
+    response={200: list[VersionOut], **errors(404, 422)},
     summary="A log type's versions",
 )
 def schema_versions(request: HttpRequest, name: str) -> list[dict[str, Any]]:
