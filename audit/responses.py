@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import Http404
 from ninja import Schema
 from ninja.schema import DjangoGetter
 from pydantic import model_validator
@@ -69,6 +70,14 @@ class ParamProblem(Schema):
 
 
 MAX_ID = 2**63 - 1  # the largest id a bigint column (and SQLite) holds: past it, no such object
+
+
+def object_id(value: int) -> int:
+    """An id from the path; one no id column can hold is simply not there (404, not a 500)."""
+    if not 0 < value <= MAX_ID:
+        raise Http404("Not Found")
+    return value
+
 
 SCHEMAS: dict[int, type[Schema]] = {
     400: ParamProblem,

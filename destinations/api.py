@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError, ValidationError
 
+from audit.responses import Body, errors, object_id
 from destinations import services
 from destinations.forms import DestinationForm, initial_from
 from destinations.models import Delivery, Destination
@@ -25,7 +26,7 @@ KindName = Literal["slack", "webhook", "email", "pagerduty"]
 SeverityName = Literal["info", "low", "medium", "high", "critical"]
 
 
-class DestinationIn(Schema):
+class DestinationIn(Body):
     name: str
     kind: KindName
     enabled: bool = True
@@ -42,7 +43,7 @@ class DestinationIn(Schema):
     routing_key: str = Field("", description="pagerduty: the Events API v2 key (secret).")
 
 
-class DestinationPatch(Schema):
+class DestinationPatch(Body):
     name: str | None = None
     enabled: bool | None = None
     min_severity: SeverityName | None = None
@@ -59,9 +60,9 @@ class DestinationPatch(Schema):
 class DestinationOut(Schema):
     id: int
     name: str
-    kind: str
+    kind: KindName
     enabled: bool
-    min_severity: str
+    min_severity: SeverityName
     log_types: list[str]
     rule_ids: list[str]
     url: str
@@ -132,55 +133,71 @@ def _valid(data: dict[str, Any], instance: Destination | None = None) -> Destina
     return form
 
 
-@router.get("", response=list[DestinationOut], summary="List destinations")
+@router.get("", response={200: list[DestinationOut], **errors()}, summary="List destinations")
 def list_destinations(request: HttpRequest):
     return Destination.objects.all()
 
 
-@router.post("", response={201: DestinationOut}, summary="Create a destination")
+@router.post(
+    "", response={201: DestinationOut, **errors(400, 403, 422)}, summary="Create a destination"
+)
 def create_destination(request: HttpRequest, payload: DestinationIn):
     _require_admin(request)
     form = _valid(payload.dict())
     return Status(201, services.save(form, actor=request.user, via="api"))
 
 
-@router.get("/{destination_id}", response=DestinationOut, summary="Read a destination")
+@router.get(
+    "/{destination_id}",
+    response={200: DestinationOut, **errors(404, 422)},
+    summary="Read a destination",
+)
 def get_destination(request: HttpRequest, destination_id: int):
-    return get_object_or_404(Destination, pk=destination_id)
+    return get_object_or_404(Destination, pk=object_id(destination_id))
 
 
-@router.patch("/{destination_id}", response=DestinationOut, summary="Change a destination")
+@router.patch(
+    "/{destination_id}",
+    response={200: DestinationOut, **errors(400, 403, 404, 422)},
+    summary="Change a destination",
+)
 def update_destination(request: HttpRequest, destination_id: int, payload: DestinationPatch):
     _require_admin(request)
-    destination = get_object_or_404(Destination, pk=destination_id)
+    destination = get_object_or_404(Destination, pk=object_id(destination_id))
     current = initial_from(destination)
     changed = payload.dict(exclude_none=True)
     form = _valid({**current, **changed}, instance=destination)
     return services.save(form, actor=request.user, via="api")
 
 
-@router.delete("/{destination_id}", response={204: None}, summary="Delete a destination")
+@router.delete(
+    "/{destination_id}",
+    response={204: None, **errors(403, 404, 422)},
+    summary="Delete a destination",
+)
 def delete_destination(request: HttpRequest, destination_id: int):
     _require_admin(request)
     services.delete(
-        get_object_or_404(Destination, pk=destination_id), actor=request.user, via="api"
+        get_object_or_404(Destination, pk=object_id(destination_id)), actor=request.user, via="api"
     )
     return Status(204, None)
 
 
 @router.post(
-    "/{destination_id}/test", response=DeliveryOut, summary="Send a test alert (once, now)"
+    "/{destination_id}/test",
+    response={200: DeliveryOut, **errors(403, 404, 422)},
+    summary="Send a test alert (once, now)",
 )
 def test_destination(request: HttpRequest, destination_id: int):
     _require_admin(request)
-    return services.send_test(get_object_or_404(Destination, pk=destination_id))
+    return services.send_test(get_object_or_404(Destination, pk=object_id(destination_id)))
 
 
 @router.get(
     "/{destination_id}/deliveries",
-    response=list[DeliveryOut],
+    response={200: list[DeliveryOut], **errors(404, 422)},
     summary="The last 50 deliveries to a destination, newest first, with each try",
 )
 def list_deliveries(request: HttpRequest, destination_id: int):
-    destination = get_object_or_404(Destination, pk=destination_id)
+    destination = get_object_or_404(Destination, pk=object_id(destination_id))
     return destination.deliveries.prefetch_related("tries")[:50]

@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError, ValidationError
 
+from audit.responses import Body, errors, object_id
 from detections import queries, ruleset, services
 from detections.filters import AlertFilter
 from detections.models import Alert, RuleSetting
@@ -37,8 +38,8 @@ def _invalid(field: str, message: str, where: str = "query") -> ValidationError:
 
 # --- Alerts -----------------------------------------------------------------------------------
 class AlertQuery(Schema):
-    status: str = Field("", description="open, triaged, resolved or closed")
-    severity: str = Field("", description="info, low, medium, high or critical")
+    status: Literal["", "open", "triaged", "resolved", "closed"] = ""
+    severity: Literal["", "info", "low", "medium", "high", "critical"] = ""
     rule_id: str = Field("", description="e.g. Teleport.RootLogin")
     source: str = Field("", description="A log source id: alerts holding its events")
     start: str = Field("", description="ISO 8601: alerts with events at or after this time")
@@ -92,7 +93,7 @@ class AlertPage(Schema):
     next: str | None = Field(description="Cursor of the next page; null on the last page")
 
 
-class AlertPatch(Schema):
+class AlertPatch(Body):
     status: StatusName | None = None
     assignee: str | None = Field(
         None, description="A username; an empty string unassigns. Omit to leave it."
@@ -110,7 +111,9 @@ class EventPage(Schema):
     next: str | None
 
 
-@alerts_router.get("", response=AlertPage, summary="Alerts, newest first (cursor pages)")
+@alerts_router.get(
+    "", response={200: AlertPage, **errors(422)}, summary="Alerts, newest first (cursor pages)"
+)
 def list_alerts(request: HttpRequest, filters: Query[AlertQuery]):
     params = QueryDict(mutable=True)
     for key in ("status", "severity", "rule_id", "source", "start", "end"):
@@ -132,14 +135,20 @@ def list_alerts(request: HttpRequest, filters: Query[AlertQuery]):
     return {"count": alerts.count(), "results": rows, "next": next_cursor or None}
 
 
-@alerts_router.get("/{int:alert_id}", response=AlertDetailOut, summary="One alert")
+@alerts_router.get(
+    "/{alert_id}", response={200: AlertDetailOut, **errors(404, 422)}, summary="One alert"
+)
 def get_alert(request: HttpRequest, alert_id: int):
-    return get_object_or_404(Alert.objects.select_related("assignee"), pk=alert_id)
+    return get_object_or_404(Alert.objects.select_related("assignee"), pk=object_id(alert_id))
 
 
-@alerts_router.patch("/{int:alert_id}", response=AlertDetailOut, summary="Triage an alert")
+@alerts_router.patch(
+    "/{alert_id}",
+    response={200: AlertDetailOut, **errors(400, 404, 422)},
+    summary="Triage an alert",
+)
 def patch_alert(request: HttpRequest, alert_id: int, payload: AlertPatch):
-    alert = get_object_or_404(Alert.objects.select_related("assignee"), pk=alert_id)
+    alert = get_object_or_404(Alert.objects.select_related("assignee"), pk=object_id(alert_id))
     sent = payload.model_dump(exclude_unset=True)
     values: dict[str, Any] = {}
     if sent.get("status") is not None:
@@ -158,10 +167,12 @@ def patch_alert(request: HttpRequest, alert_id: int, payload: AlertPatch):
 
 
 @alerts_router.get(
-    "/{int:alert_id}/events", response=EventPage, summary="The alert's events, newest first"
+    "/{alert_id}/events",
+    response={200: EventPage, **errors(404, 422)},
+    summary="The alert's events, newest first",
 )
 def alert_events(request: HttpRequest, alert_id: int, filters: Query[EventsQuery]):
-    alert = get_object_or_404(Alert, pk=alert_id)
+    alert = get_object_or_404(Alert, pk=object_id(alert_id))
     events = queries.alert_events(alert)
     try:
         rows, next_cursor = page(events, filters.cursor, filters.limit)
@@ -195,7 +206,7 @@ class RuleOut(Schema):
     errors: int
 
 
-class RulePatch(Schema):
+class RulePatch(Body):
     enabled: bool | None = None
     severity: SeverityName | Literal[""] | None = Field(
         None, description="Override; an empty string goes back to the rule's own severity"
@@ -243,7 +254,7 @@ def _rules_out(only: str | None = None) -> list[dict]:
     ]
 
 
-@rules_router.get("", response=list[RuleOut], summary="Every loaded rule")
+@rules_router.get("", response={200: list[RuleOut], **errors()}, summary="Every loaded rule")
 def list_rules(request: HttpRequest):
     return _rules_out()
 
@@ -255,13 +266,15 @@ def _one(rule_id: str) -> dict:
     return found[0]
 
 
-@rules_router.get("/{rule_id}", response=RuleOut, summary="One rule")
+@rules_router.get("/{rule_id}", response={200: RuleOut, **errors(404, 422)}, summary="One rule")
 def get_rule(request: HttpRequest, rule_id: str):
     return _one(rule_id)
 
 
 @rules_router.patch(
-    "/{rule_id}", response=RuleOut, summary="Turn a rule on or off, override its severity (admins)"
+    "/{rule_id}",
+    response={200: RuleOut, **errors(400, 403, 404, 422)},
+    summary="Turn a rule on or off, override its severity (admins)",
 )
 def patch_rule(request: HttpRequest, rule_id: str, payload: RulePatch):
     if not can_manage_sources(request.user):

@@ -7,18 +7,21 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError, ValidationError
 
+from audit.responses import Body, errors
 from audit.roles import can_manage
 from logtypes import custom, registry
 from parsers.evolve import Problem
 from parsers.streams import STREAM_TYPES
 
 router = Router(tags=["schemas"])
+
+StreamType = Literal[STREAM_TYPES]  # type: ignore[valid-type]
 
 
 class LogTypeOut(Schema):
@@ -36,7 +39,7 @@ class SchemaOut(LogTypeOut):
     text: str
 
 
-class SchemaIn(Schema):
+class SchemaIn(Body):
     text: str = Field(description="The Panther-format YAML schema")
 
 
@@ -49,10 +52,10 @@ class VersionOut(Schema):
     diff: str
 
 
-class SampleIn(Schema):
+class SampleIn(Body):
     sample: str = Field("", description="Sample lines (plain text)")
     sample_base64: str = Field("", description="Or a sample file, base64 (may be compressed)")
-    stream_type: str = Field("auto", description=f"One of {', '.join(STREAM_TYPES)}")
+    stream_type: StreamType = "auto"
 
 
 class TestIn(SampleIn):
@@ -116,16 +119,6 @@ def _sample_error(message: str) -> ValidationError:
 
 
 def _sample(body: SampleIn) -> bytes:
-    if body.stream_type not in STREAM_TYPES:
-        raise ValidationError(
-            [
-                {
-                    "loc": ["body", "stream_type"],
-                    "msg": f"one of {', '.join(STREAM_TYPES)}",
-                    "type": "value_error",
-                }
-            ]
-        )
     try:
         raw = base64.b64decode(body.sample_base64, validate=True) if body.sample_base64 else b""
     except (binascii.Error, ValueError):
@@ -146,12 +139,14 @@ def _save(request: HttpRequest, text: str, name: str | None) -> custom.SchemaVer
         raise _text_errors(exc.problems) from None
 
 
-@router.get("", response=list[LogTypeOut], summary="List log types")
+@router.get("", response={200: list[LogTypeOut], **errors()}, summary="List log types")
 def list_schemas(request: HttpRequest) -> list[dict[str, Any]]:
     return [_out(lt) for lt in registry.all()]
 
 
-@router.post("", response={201: SchemaOut}, summary="Create a custom log type")
+@router.post(
+    "", response={201: SchemaOut, **errors(400, 403, 422)}, summary="Create a custom log type"
+)
 def create_schema(request: HttpRequest, body: SchemaIn) -> Status:
     _require_admin(request)
     schema, _ = custom.check(body.text)
@@ -161,7 +156,9 @@ def create_schema(request: HttpRequest, body: SchemaIn) -> Status:
     return Status(201, _out(registry.get(version.name), text=version.text))
 
 
-@router.post("/test", response=TestOut, summary="Parse a sample with a schema")
+@router.post(
+    "/test", response={200: TestOut, **errors(400, 422)}, summary="Parse a sample with a schema"
+)
 def test_schema(request: HttpRequest, body: TestIn) -> dict[str, Any]:
     schema, problems = custom.check(body.text)
     if schema is None:
@@ -169,7 +166,9 @@ def test_schema(request: HttpRequest, body: TestIn) -> dict[str, Any]:
     return custom.parse_sample(schema, _sample(body), body.stream_type).as_dict()
 
 
-@router.post("/infer", response=InferOut, summary="Infer a schema from a sample")
+@router.post(
+    "/infer", response={200: InferOut, **errors(400, 422)}, summary="Infer a schema from a sample"
+)
 def infer_schema(request: HttpRequest, body: InferIn) -> dict[str, str]:
     try:
         return {"text": custom.infer(_sample(body), body.name, body.stream_type)}
@@ -177,13 +176,19 @@ def infer_schema(request: HttpRequest, body: InferIn) -> dict[str, str]:
         raise _sample_error(str(exc)) from None
 
 
-@router.get("/{name}", response=SchemaOut, summary="Read a log type's schema")
+@router.get(
+    "/{name}", response={200: SchemaOut, **errors(404, 422)}, summary="Read a log type's schema"
+)
 def read_schema(request: HttpRequest, name: str) -> dict[str, Any]:
     lt = _get(name)
     return _out(lt, text=lt.schema.text)
 
 
-@router.put("/{name}", response=SchemaOut, summary="Save a new version of a custom log type")
+@router.put(
+    "/{name}",
+    response={200: SchemaOut, **errors(400, 403, 404, 422)},
+    summary="Save a new version of a custom log type",
+)
 def update_schema(request: HttpRequest, name: str, body: SchemaIn) -> dict[str, Any]:
     _require_admin(request)
     _get(name)
@@ -193,7 +198,11 @@ def update_schema(request: HttpRequest, name: str, body: SchemaIn) -> dict[str, 
     return _out(registry.get(name), text=version.text)
 
 
-@router.get("/{name}/versions", response=list[VersionOut], summary="A log type's versions")
+@router.get(
+    "/{name}/versions",
+    response={200: list[VersionOut], **errors(404, 422)},
+    summary="A log type's versions",
+)
 def schema_versions(request: HttpRequest, name: str) -> list[dict[str, Any]]:
     _get(name)
     return [

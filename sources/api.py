@@ -10,12 +10,12 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.db import transaction
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError, ValidationError
 
-from audit.responses import MAX_ID, Body, errors
+from audit.responses import Body, errors, object_id
 from sources import services, transports
 from sources.health import Backlog
 from sources.models import (
@@ -167,15 +167,8 @@ class VerificationOut(Schema):
     finished_at: datetime | None
 
 
-def _id(value: int) -> int:
-    """An id from the path; one no id column can hold is simply not there (404, not a 500)."""
-    if not 0 < value <= MAX_ID:
-        raise Http404("Not Found")
-    return value
-
-
 def _source(source_id: int) -> Source:
-    return get_object_or_404(Source, pk=_id(source_id))
+    return get_object_or_404(Source, pk=object_id(source_id))
 
 
 def require_admin(request: HttpRequest) -> None:
@@ -329,4 +322,4 @@ def list_verifications(request: HttpRequest, source_id: int):
     summary="One verification run (poll until done)",
 )
 def get_verification(request: HttpRequest, source_id: int, run_id: int):
-    return get_object_or_404(VerificationRun, pk=_id(run_id), source_id=_id(source_id))
+    return get_object_or_404(VerificationRun, pk=object_id(run_id), source_id=object_id(source_id))

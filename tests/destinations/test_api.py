@@ -160,3 +160,16 @@ def test_a_test_alert_to_a_receiver_that_refuses_says_why(admin_api):
     assert attempt["error"].startswith("could not connect")
     listed = admin_api.get(f"{API}/{destination.pk}/deliveries").json()
     assert [d["id"] for d in listed] == [body["id"]]
+
+
+def test_a_body_that_is_not_a_json_object_answers_422_and_changes_nothing(admin_api):
+    destination = DestinationFactory()
+    for method, url in (("post", API), ("patch", f"{API}/{destination.pk}")):
+        answer = getattr(admin_api, method)(url, [None, None], content_type="application/json")
+        assert answer.status_code == 422, (method, answer.content)
+    assert Destination.objects.count() == 1
+
+
+def test_ids_too_large_for_the_database_are_not_found(viewer_api):
+    answer = viewer_api.get(f"{API}/{2**63}/deliveries")
+    assert (answer.status_code, answer.json()) == (404, {"detail": "Not Found"})

@@ -66,8 +66,9 @@ def in_process(db, aws, settings):
 
 @pytest.fixture
 def admin_headers(in_process, admin_user):
-    SourceFactory(pk=1)  # so id 1 (a common example) reads an existing source
-    EventFactory()
+    # id 1 (a common example) reads an existing source; the event's source is that one, as a
+    # second source would take id 1 from PostgreSQL's sequence, which an explicit pk leaves at 1
+    EventFactory(source=SourceFactory(pk=1))
     return {"Authorization": f"Bearer {ApiToken.objects.issue(admin_user, 'fuzz')[1]}"}
 
 

@@ -78,3 +78,17 @@ def test_infer(schemas_dir, viewer_api):  # noqa: F811
     body = {"sample": LINES.decode(), "name": "Custom.Api"}
     text = viewer_api.post(f"{API}/infer", body, content_type=JSON).json()["text"]
     assert text.startswith("schema: Custom.Api")
+
+
+def test_a_body_that_is_not_a_json_object_answers_422(schemas_dir, admin_api):  # noqa: F811
+    for url in (API, f"{API}/test", f"{API}/infer"):
+        answer = admin_api.post(url, ["text"], content_type=JSON)
+        assert answer.status_code == 422, (url, answer.content)
+
+
+def test_an_unknown_stream_type_answers_422_on_its_field(schemas_dir, viewer_api):  # noqa: F811
+    answer = viewer_api.post(
+        f"{API}/infer", {"sample": "a", "stream_type": "xml"}, content_type=JSON
+    )
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["loc"][-1] == "stream_type"

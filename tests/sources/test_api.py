@@ -368,6 +368,14 @@ def test_a_body_that_is_not_an_object_is_422(admin_api, source, body):
     assert response.status_code == 422, response.content
 
 
+# changes every signed-in role may make (tests/console/test_permission_matrix.py): no 403
+EVERY_ROLE = {
+    ("patch", "/api/v1/alerts/{alert_id}"),
+    ("post", "/api/v1/schemas/test"),
+    ("post", "/api/v1/schemas/infer"),
+}
+
+
 @pytest.mark.django_db
 def test_openapi_documents_every_status_the_api_answers(client):
     doc = client.get("/api/openapi.json").json()
@@ -379,7 +387,7 @@ def test_openapi_documents_every_status_the_api_answers(client):
             assert "401" in codes, (method, path)
             if "{" in path:
                 assert "404" in codes, (method, path)
-            if method in {"post", "patch", "delete"}:
+            if method in {"post", "patch", "delete"} and (method, path) not in EVERY_ROLE:
                 assert "403" in codes, (method, path)
             if method in {"post", "patch"} or operation.get("parameters"):
                 assert "422" in codes, (method, path)
