@@ -17,12 +17,13 @@ earlier match moved the window boundaries so its matches joined another alert) i
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import connection
-from django.db.models import Max
+from django.db.models import JSONField, Max
 from django.utils import timezone
 
 from detections.models import SEVERITY_RANK, Alert, Match
@@ -221,13 +222,38 @@ class Plan:
             for alert, held in self.created:
                 for match in held:
                     match.alert_id = alert.pk
-        Match.objects.bulk_create(self.fresh, batch_size=1000)
+        _insert(self.fresh)
         _update(Alert, self.changed, [*WINDOW_FIELDS, "updated_at"])
         _update(Match, self.moved, ["window_start", "alert_id"])
         orphans = [pk for pk in candidates if pk not in self.used]
         for chunk in _chunks(orphans):
             Alert.objects.filter(pk__in=chunk).delete()
         return len(self.created) + len(self.changed)
+
+
+def _insert(matches: list[Match]) -> None:
+    """Insert new matches: a COPY on PostgreSQL (a bulk_create quotes every value in Python, the
+    larger part of what detection costs a batch with many matches); their ids are not needed."""
+    if not matches:
+        return
+    if connection.vendor != "postgresql":
+        Match.objects.bulk_create(matches, batch_size=1000)
+        return
+    now = timezone.now()
+    fields = [f for f in Match._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(f.column for f in fields)
+    table = Match._meta.db_table
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
+        for match in matches:
+            match.created_at = now
+            copy.write_row([_copy_value(f, getattr(match, f.attname)) for f in fields])
+
+
+def _copy_value(field, value):
+    return json.dumps(value) if isinstance(field, JSONField) else value
 
 
 def _update(model, rows: list, names: list[str]) -> None:

@@ -10,7 +10,7 @@ not evaluated at all.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,16 +33,53 @@ class BatchResult:
     alerts: int = 0  # alerts created or grown
 
 
-def event_mapping(
-    fields: Mapping[str, Any], *, log_type: str, row_id: str, event_time: datetime
-) -> dict[str, Any]:
-    """What a rule sees: the normalized columns and the p_ fields rules read."""
-    return {
-        **fields,
-        "p_log_type": log_type,
-        "p_row_id": row_id,
-        "p_event_time": format_utc(event_time),
-    }
+class EventView(Mapping[str, Any]):
+    """What a rule sees: the normalized columns and the p_ fields rules read, as a view rather
+    than a copy of each event (most events are only dispatched on one field, and p_event_time is
+    formatted only when a rule reads it)."""
+
+    __slots__ = ("_fields", "_p")
+
+    def __init__(
+        self, fields: Mapping[str, Any], *, log_type: str, row_id: str, event_time: datetime
+    ) -> None:
+        self._fields = fields
+        self._p = (log_type, row_id, event_time)
+
+    def _p_field(self, key: str) -> Any:
+        log_type, row_id, event_time = self._p
+        if key == "p_event_time":
+            return format_utc(event_time)
+        return row_id if key == "p_row_id" else log_type
+
+    def __getitem__(self, key: str) -> Any:
+        if key in P_FIELDS:
+            return self._p_field(key)
+        return self._fields[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key in P_FIELDS:
+            return self._p_field(key)
+        return self._fields.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in P_FIELDS or key in self._fields
+
+    def __iter__(self) -> Iterator[str]:
+        yield from (k for k in self._fields if k not in P_FIELDS)
+        yield from P_FIELDS
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+P_FIELDS = frozenset({"p_log_type", "p_row_id", "p_event_time"})
+
+
+def view(event: ParsedEvent) -> EventView:
+    return EventView(
+        event.fields, log_type=event.log_type, row_id=event.row_id, event_time=event.event_time
+    )
 
 
 def evaluate_batch(events: Sequence[ParsedEvent], *, source_id: int | None) -> BatchResult:
@@ -62,10 +99,7 @@ def evaluate_batch(events: Sequence[ParsedEvent], *, source_id: int | None) -> B
     errors: list[tuple[str, str, ParsedEvent]] = []
     for log_type, unique in by_log_type.items():
         batch = list(unique.values())
-        mappings = [
-            event_mapping(e.fields, log_type=log_type, row_id=e.row_id, event_time=e.event_time)
-            for e in batch
-        ]
+        mappings = [view(e) for e in batch]
         evaluation = rules.evaluate(
             log_type,
             mappings,
