@@ -10,6 +10,9 @@ objects. Peak RSS of the ingest processes is read from /proc (VmHWM).
 
 `--rules off` runs the same with the detection rules off (SLUICE_DETECTIONS=0 for the workers);
 the default `--rules on` evaluates every batch and prints the matches and alerts it made.
+`--rules both --rounds R` measures what the rules cost: R interleaved rounds of on and off (the
+order alternating), each on a fresh copy of the migrated database with freshly started workers,
+and prints the median of each and their ratio (freshness and the COPY baseline are skipped).
 
 Needs PostgreSQL and Redis (defaults: 127.0.0.1; database sluice_ingest_bench is recreated).
 """
@@ -74,7 +77,7 @@ def setup_environment(args) -> dict[str, subprocess.Popen]:
         AWS_DEFAULT_REGION="us-east-1",
         DJANGO_SETTINGS_MODULE="console.settings",
         SLUICE_SQS_WAIT_SECONDS="5",
-        SLUICE_DETECTIONS="1" if args.rules == "on" else "0",
+        SLUICE_DETECTIONS="0" if args.rules == "off" else "1",
     )
     if args.ingest_processes:
         os.environ["SLUICE_INGEST_CONCURRENCY"] = str(args.ingest_processes)
@@ -187,8 +190,12 @@ def main() -> int:
     )
     cli.add_argument("--copy-runs", type=int, default=3)
     cli.add_argument(
-        "--rules", choices=("on", "off"), default="on", help="evaluate the detection rules"
+        "--rules",
+        choices=("on", "off", "both"),
+        default="on",
+        help="evaluate the detection rules (both: interleaved rounds of on and off)",
     )
+    cli.add_argument("--rounds", type=int, default=3, help="rounds of each with --rules both")
     cli.add_argument(
         "--ingest-processes", type=int, default=0, help="ingest pool size (default: cores)"
     )
@@ -239,9 +246,7 @@ def run(args, services, log: Path) -> int:
     redis.Redis.from_url(args.redis_url).flushdb()
 
     from devtools.generate import generate_objects
-    from events.models import Event, Failure
-    from ingestion.models import ObjectLedger
-    from ingestion.tasks import poll_source
+    from events.models import Event
     from sources import aws
     from sources.models import Source
 
@@ -264,6 +269,44 @@ def run(args, services, log: Path) -> int:
         f"generated and uploaded {args.events:,} events in {len(objects)} gzip objects "
         f"({gz_bytes / 1e6:.0f} MB) in {time.perf_counter() - started:.1f} s"
     )
+    if args.rules == "both":
+        return compare_rules(args, services, log, len(objects))
+    layout, rate = ingest_round(args, services, log, len(objects))
+    print_detections(args.rules)
+    source = Source.objects.get(name="bench-listing")
+    stored = Event.objects.count()
+
+    freshness = measure_freshness(args.freshness, args.freshness_interval, s3)
+    fresh_events = Event.objects.count() - stored
+    if fresh_events != args.freshness * 1000:
+        print(f"FAILED: {args.freshness * 1000:,} events notified, {fresh_events:,} stored")
+        return 1
+
+    copy_rate, rows = bare_copy_rate(args.copy_runs)
+    print(f"bare COPY of the same {rows:,} rows into events_event: {copy_rate:,.0f} rows/s")
+    print(f"ratio ingest / bare COPY: {rate / copy_rate:.2f}x")
+    if freshness:
+        print(
+            f"freshness (PutObject → committed, notifications, {len(freshness)} objects of "
+            f"1,000 events, {args.freshness_interval:g} s apart): "
+            f"p50 {statistics.median(freshness):.2f} s, "
+            f"p95 {statistics.quantiles(freshness, n=20, method='inclusive')[-1]:.2f} s, "
+            f"max {max(freshness):.2f} s"
+        )
+    if args.large_object_mb:
+        measure_large_object(args.large_object_mb, s3, source, layout.proc.pid)
+    print_load()
+    return 0
+
+
+def ingest_round(args, services, log: Path, objects: int):
+    """Create the listing source, start the layout and time until every object is done; returns
+    the running layout and events/s."""
+    from events.models import Event, Failure
+    from ingestion.models import ObjectLedger
+    from ingestion.tasks import poll_source
+    from sources.models import Source
+
     source = Source.objects.create(
         name="bench-listing",
         transport="s3",
@@ -288,7 +331,7 @@ def run(args, services, log: Path) -> int:
     started = time.perf_counter()
     poll_source.delay(source.pk)
     wait_for(
-        lambda: ObjectLedger.objects.filter(source=source, status="done").count() >= len(objects),
+        lambda: ObjectLedger.objects.filter(source=source, status="done").count() >= objects,
         3600,
         "every object to be ingested",
         interval=0.2,
@@ -296,11 +339,10 @@ def run(args, services, log: Path) -> int:
     elapsed = time.perf_counter() - started
     stored, failures = Event.objects.count(), Failure.objects.count()
     if stored != args.events or failures:
-        print(
+        raise SystemExit(
             f"FAILED: {args.events:,} events written, {stored:,} stored and {failures:,} "
             "failed lines: no rate is reported for a run that lost or broke events"
         )
-        return 1
     rss = children_peak_rss_mb(layout.proc.pid)
     rate = stored / elapsed
     print(
@@ -309,33 +351,59 @@ def run(args, services, log: Path) -> int:
         f"{stored:,} events in {elapsed:.1f} s = {rate:,.0f} events/s"
     )
     print(f"peak worker RSS (VmHWM): {rss:.0f} MB")
-    print_detections(args.rules)
+    return layout, rate
 
-    freshness = measure_freshness(args.freshness, args.freshness_interval, s3)
-    fresh_events = Event.objects.count() - stored
-    if fresh_events != args.freshness * 1000:
-        print(f"FAILED: {args.freshness * 1000:,} events notified, {fresh_events:,} stored")
-        return 1
 
-    copy_rate, rows = bare_copy_rate(args.copy_runs)
-    print(f"bare COPY of the same {rows:,} rows into events_event: {copy_rate:,.0f} rows/s")
-    print(f"ratio ingest / bare COPY: {rate / copy_rate:.2f}x")
-    if freshness:
-        print(
-            f"freshness (PutObject → committed, notifications, {len(freshness)} objects of "
-            f"1,000 events, {args.freshness_interval:g} s apart): "
-            f"p50 {statistics.median(freshness):.2f} s, "
-            f"p95 {statistics.quantiles(freshness, n=20, method='inclusive')[-1]:.2f} s, "
-            f"max {max(freshness):.2f} s"
-        )
-    if args.large_object_mb:
-        measure_large_object(args.large_object_mb, s3, source, layout.proc.pid)
+def compare_rules(args, services, log: Path, objects: int) -> int:
+    """Interleaved rounds of rules on and off, each on a fresh copy of the migrated database."""
+    from django.db import connection
+
+    template = f"{args.database}_template"
+    connection.close()
+    copy_database(f"{args.pg}/postgres", args.database, template)
+    rates: dict[str, list[float]] = {"on": [], "off": []}
+    for number in range(args.rounds):
+        for mode in ("on", "off") if number % 2 == 0 else ("off", "on"):
+            connection.close()
+            copy_database(f"{args.pg}/postgres", template, args.database)
+            redis_flush(args.redis_url)
+            os.environ["SLUICE_DETECTIONS"] = "1" if mode == "on" else "0"
+            print(f"round {number + 1}, rules {mode}:")
+            _, rate = ingest_round(args, services, log, objects)
+            rates[mode].append(rate)
+            print_detections(mode)
+            for name in [n for n in services if n.startswith("ingest-host-")]:
+                stop(services.pop(name))
+            services.pop("layout").close()
+    on, off = statistics.median(rates["on"]), statistics.median(rates["off"])
+    print(
+        f"rules on vs off, medians of {args.rounds} interleaved rounds: on {on:,.0f} events/s, "
+        f"off {off:,.0f} events/s, ratio on/off {on / off:.2f}x"
+    )
+    print_load()
+    return 0
+
+
+def print_load() -> None:
     load = os.getloadavg()
     print(
         f"machine load average at the end: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
         f"(1/5/15 min, {os.cpu_count()} CPUs)"
     )
-    return 0
+
+
+def copy_database(admin_url: str, source: str, target: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
+
+
+def redis_flush(url: str) -> None:
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
 
 
 def print_detections(rules: str) -> None:

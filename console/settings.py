@@ -256,6 +256,7 @@ CELERY_TASK_ROUTES = {
     "ingestion.tasks.check_health": {"queue": "interactive"},
     "sources.run_verification": {"queue": "interactive"},
     "detections.run_rule": {"queue": "interactive"},
+    "detections.group_pending": {"queue": "interactive"},
     "destinations.deliver": {"queue": "interactive"},
     "destinations.sweep": {"queue": "interactive"},
     "destinations.follow": {"queue": "interactive"},
@@ -278,6 +279,13 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "ingestion-check-health": {
         "task": "ingestion.tasks.check_health",
+        "schedule": 30.0,
+        "options": {"expires": 30},
+    },
+    # detections: group new matches a crash left ungrouped (between a batch's commit and its
+    # grouping, detections/alerting.py)
+    "detections-group-pending": {
+        "task": "detections.group_pending",
         "schedule": 30.0,
         "options": {"expires": 30},
     },

@@ -7,6 +7,11 @@ least Threshold matches is an alert holding all of them. The windows are a funct
 group's set of matches only, so the result does not depend on how objects were split or in which
 order they were read.
 
+Ingestion stores a batch's new matches ungrouped (window_start NULL) in the batch's transaction,
+and groups them right after it commits, in a short transaction of its own (`group`), so the
+groups' locks are never held while events are stored; a crash in between leaves them to the beat
+sweep (`group_pending`), which does the same.
+
 New matches re-cut their group from the last window that opens at or before the earliest of them
 (windows before it cannot change), under a lock on the group: on PostgreSQL a transaction-level
 advisory lock per group, taken in a fixed order; SQLite runs one writing transaction at a time.
@@ -21,12 +26,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from detections import ruleset
 from detections.models import SEVERITY_RANK, Alert, Match
-from detections.ruleset import find
 
 DEFAULT_THRESHOLD = 1
 DEFAULT_DEDUP_MINUTES = 60
@@ -34,9 +39,36 @@ _LOCK_CLASS = 7013  # advisory lock namespace of alert groups (two-int form)
 _CHUNK = 200  # groups per query (SQLite's host-parameter limit)
 
 
-def store(fresh: list[Match], rules) -> int:
-    """Insert new matches, each in its window, and fold them into their groups' alerts; returns
-    alerts created or changed.
+def group(keys: Iterable[str]) -> int:
+    """Fold the groups' ungrouped matches into windows and alerts, in a transaction of its own
+    under the groups' locks (so two workers, or a worker and the sweep, take turns and the second
+    finds nothing left); returns alerts created or changed."""
+    keys = sorted(set(keys))
+    if not keys:
+        return 0
+    with transaction.atomic():
+        _lock(keys)
+        fresh = [
+            match
+            for chunk in _chunks(keys)
+            for match in Match.objects.filter(dedup_key__in=chunk, window_start__isnull=True)
+        ]
+        return _fold(fresh, ruleset.current()) if fresh else 0
+
+
+def group_pending(limit: int = 1000) -> int:
+    """Group what a crash between a batch's commit and its grouping left ungrouped (beat)."""
+    keys = (
+        Match.objects.filter(window_start__isnull=True)
+        .values_list("dedup_key", flat=True)
+        .distinct()
+        .order_by("dedup_key")[:limit]
+    )
+    return group(list(keys))
+
+
+def _fold(fresh: list[Match], rules) -> int:
+    """Each stored, ungrouped match into its window, folded into its group's alerts.
 
     A handful of queries per batch whatever the number of groups: the groups' last windows, their
     alerts, the stored members of the groups that need a re-cut; then bulk inserts and updates.
@@ -46,7 +78,6 @@ def store(fresh: list[Match], rules) -> int:
     for match in fresh:
         by_group[match.dedup_key].append(match)
     keys = sorted(by_group)
-    _lock(keys)
     earliest = {key: min(m.p_event_time for m in by_group[key]) for key in keys}
     since = _since(keys, earliest)
     alerts = _alerts(since)
@@ -98,7 +129,7 @@ def _order(match: Match) -> tuple:
 
 
 def _limits(rules, rule_id: str) -> tuple[int, timedelta]:
-    rule = find(rules, rule_id)
+    rule = ruleset.find(rules, rule_id)
     meta = rule.meta if rule is not None else None
     if meta is None:  # a rule removed since the match
         return DEFAULT_THRESHOLD, timedelta(minutes=DEFAULT_DEDUP_MINUTES)
@@ -165,7 +196,7 @@ def _members(since: dict[str, datetime | None]) -> dict[str, list[Match]]:
         head, params = _since_rows(since, chunk)
         rows = Match.objects.raw(
             f"{head} SELECT m.* FROM {table} m JOIN s ON m.dedup_key = s.k "  # noqa: S608
-            "WHERE s.t IS NULL OR m.p_event_time >= s.t",
+            "WHERE m.window_start IS NOT NULL AND (s.t IS NULL OR m.p_event_time >= s.t)",
             params,
         )
         for match in rows:
@@ -209,7 +240,7 @@ class Plan:
     """What a batch's re-cuts change, written in bulk by apply()."""
 
     def __init__(self, fresh: list[Match]) -> None:
-        self.fresh = fresh  # new matches: inserted with their window and alert
+        self.fresh = fresh  # new matches: given their window and alert
         self.used: set[int] = set()  # existing alerts kept
         self.changed: list[Alert] = []  # existing alerts whose fields change
         self.created: list[tuple[Alert, list[Match]]] = []
@@ -221,7 +252,7 @@ class Plan:
             for alert, held in self.created:
                 for match in held:
                     match.alert_id = alert.pk
-        Match.objects.bulk_create(self.fresh, batch_size=1000)
+        _update(Match, self.fresh, ["window_start", "alert_id"])
         _update(Alert, self.changed, [*WINDOW_FIELDS, "updated_at"])
         _update(Match, self.moved, ["window_start", "alert_id"])
         orphans = [pk for pk in candidates if pk not in self.used]
@@ -296,7 +327,7 @@ def _recut(
         new_alert = alert is not None and alert.pk is None  # its id comes with the insert
         alert_id = alert.pk if alert is not None else None
         for match in held:
-            if match.pk is None:  # new: inserted with its window
+            if match.window_start is None:  # new: written with the batch's new matches
                 match.window_start, match.alert_id = start, alert_id
             elif new_alert or (match.window_start, match.alert_id) != (start, alert_id):
                 match.window_start, match.alert_id = start, alert_id

@@ -101,7 +101,8 @@ class Alert(models.Model):
 
 class Match(models.Model):
     """One event matched by one rule, at most once: unique on (rule, row id), so reading an object
-    again adds nothing. `window_start` and `alert` are the grouping (detections/alerting.py)."""
+    again adds nothing. `window_start` and `alert` are the grouping (detections/alerting.py); a
+    new match is stored with neither and grouped right after its batch commits."""
 
     rule_id = models.CharField(max_length=200)
     p_row_id = models.CharField(max_length=32)
@@ -132,6 +133,12 @@ class Match(models.Model):
         indexes = [
             models.Index(fields=["dedup_key", "p_event_time"], name="match_group_time"),
             models.Index(fields=["p_row_id"], name="match_row"),
+            # new matches not grouped into windows yet (detections/alerting.py group)
+            models.Index(
+                fields=["dedup_key"],
+                condition=models.Q(window_start__isnull=True),
+                name="match_ungrouped",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from detections import ruleset
-from detections.evaluation import event_mapping
+from detections.evaluation import EventView
 from detections.models import RuleRun
 from events.models import Event
 
@@ -106,9 +106,7 @@ def _events(run: RuleRun, rule) -> None:
         for log_type in {e.p_log_type for e in chunk}:
             batch = [e for e in chunk if e.p_log_type == log_type]
             mappings = [
-                event_mapping(
-                    e.fields, log_type=log_type, row_id=e.p_row_id, event_time=e.p_event_time
-                )
+                EventView(e.fields, log_type=log_type, row_id=e.p_row_id, event_time=e.p_event_time)
                 for e in batch
             ]
             evaluation = rules.evaluate(log_type, mappings, disabled=others, enabled=[run.rule_id])

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from detections import runs
+from detections import alerting, runs
 from detections.models import RuleRun
 
 
@@ -12,3 +12,9 @@ def run_rule(run_id: int) -> str:
     runs.execute(run)
     run.refresh_from_db(fields=["status"])
     return run.status
+
+
+@shared_task(name="detections.group_pending", acks_late=True)
+def group_pending() -> int:
+    """Group new matches a crash left ungrouped (between a batch's commit and its grouping)."""
+    return alerting.group_pending()

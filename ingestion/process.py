@@ -25,6 +25,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from detections import alerting
 from detections.evaluation import evaluate_batch
 from events.store import WriteResult, write_batch
 from ingestion.health import add_hourly, clear_stage_error, mark_events_arrived, record_stage_error
@@ -172,6 +173,7 @@ def _read_into_store(
     delay = django_settings.SLUICE_INGEST_BATCH_DELAY
     events: list[ParsedEvent] = []
     failures: list = []
+    groups: set[str] = set()  # alert groups with new matches, grouped after each commit
     broken: ParseFailure | None = None  # the break of a truncated or corrupt compressed stream
     try:
         for result in results:
@@ -186,7 +188,8 @@ def _read_into_store(
             if len(events) + len(failures) >= limit:
                 events_seen += len(events)
                 failures_seen += len(failures)
-                total += _store(source, origin, classifier.log_types, events, failures)
+                total += _store(source, origin, classifier.log_types, events, failures, groups)
+                group_alerts(groups)
                 events, failures = [], []
                 if ledger is not None:
                     ObjectLedger.objects.filter(pk=ledger.pk).update(updated_at=timezone.now())
@@ -207,7 +210,9 @@ def _read_into_store(
     events_seen += len(events)
     failures_seen += len(failures)
     with transaction.atomic():
-        total += _store(source, origin, classifier.log_types, events, failures, bytes_read=size)
+        total += _store(
+            source, origin, classifier.log_types, events, failures, groups, bytes_read=size
+        )
         if ledger is not None:
             ObjectLedger.objects.filter(pk=ledger.pk).update(
                 status=ObjectLedger.Status.DONE,
@@ -219,6 +224,7 @@ def _read_into_store(
                 finished_at=timezone.now(),
                 updated_at=timezone.now(),
             )
+    group_alerts(groups)
     clear_stage_error(source.pk, StageError.Stage.PARSE)
     if broken is not None:
         record_stage_error(
@@ -251,15 +257,38 @@ def _break_message(broken: ParseFailure, *, events: int, failures: int) -> str:
     )
 
 
-def detect(events: list[ParsedEvent], written: WriteResult, *, source_id: int) -> None:
+def detect(
+    events: list[ParsedEvent], written: WriteResult, groups: set[str], *, source_id: int
+) -> None:
     """Run the rules over a batch just written, in its transaction (before the object counts as
-    done). A batch that inserted nothing was evaluated when it was first stored."""
+    done), adding the alert groups of its new matches to `groups`. A batch that inserted nothing
+    was evaluated when it was first stored."""
     if written.inserted and django_settings.SLUICE_DETECTIONS:
-        evaluate_batch(events, source_id=source_id)
+        groups |= evaluate_batch(events, source_id=source_id).groups
+
+
+def group_alerts(groups: set[str]) -> None:
+    """Group committed new matches into alerts, in a short transaction of their own (never
+    holding the groups' locks while a batch is stored). On failure they wait for the beat sweep
+    (detections.group_pending), as after a crash right after the commit."""
+    if not groups:
+        return
+    try:
+        alerting.group(groups)
+    except Exception:
+        log.exception("grouping %s alert groups failed; left to the sweep", len(groups))
+    groups.clear()
 
 
 def _store(
-    source: Source, origin: Origin, log_types, events, failures, *, bytes_read: int = 0
+    source: Source,
+    origin: Origin,
+    log_types,
+    events,
+    failures,
+    groups: set[str],
+    *,
+    bytes_read: int = 0,
 ) -> WriteResult:
     """One transaction: events and failures, their rule matches and alerts, then this hour's
     stats, then the source row (always in this order, so concurrent workers on one source cannot
@@ -274,7 +303,7 @@ def _store(
                 object_version=origin.version,
                 log_types=log_types,
             )
-            detect(events, result, source_id=source.pk)
+            detect(events, result, groups, source_id=source.pk)
             add_hourly(
                 source.pk,
                 events_by_log_type=result.by_log_type,
@@ -332,7 +361,7 @@ def store_empty_message(source: Source, *, object_key: str, version: str) -> Out
     it is counted like any unreadable line instead of vanishing when the message is deleted."""
     failure = ParseFailure(1, 0, f"empty message ({object_key}, message {version})", b"")
     result = _store(
-        source, Origin(str(source.pk), object_key, version), source.log_types, [], [failure]
+        source, Origin(str(source.pk), object_key, version), source.log_types, [], [failure], set()
     )
     return Outcome("done", failures=result.failures)
 

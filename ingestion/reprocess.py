@@ -14,7 +14,7 @@ from django.db import transaction
 from events.models import Failure
 from events.store import write_batch
 from ingestion.health import add_hourly, mark_events_arrived
-from ingestion.process import detect
+from ingestion.process import detect, group_alerts
 from logtypes.registry import classifier_for
 from parsers import Origin, ParsedEvent
 from sources.models import Source
@@ -59,13 +59,15 @@ def _reprocess_object(source, key, version, failures, result: ReprocessResult) -
             result.still_failing += 1
     if not parsed:
         return
+    groups: set[str] = set()
     with transaction.atomic():
         written = write_batch(
             parsed, [], source_id=source.pk, object_key=key, object_version=version
         )
         Failure.objects.filter(pk__in=fixed_ids).delete()
-        detect(parsed, written, source_id=source.pk)
+        detect(parsed, written, groups, source_id=source.pk)
         add_hourly(source.pk, events_by_log_type=written.by_log_type)
         if written.inserted:
             mark_events_arrived(source.pk)
+    group_alerts(groups)
     result.parsed += len(parsed)
