@@ -2,8 +2,6 @@
 session timeline, triage (status, assignee, comment) through htmx; Detections and a rule's
 tests run by the interactive worker are out of this test (they need the worker layout)."""
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
@@ -14,7 +12,6 @@ from tests.detections.conftest import body, harmless, root_login
 from tests.factories import SourceFactory, UserFactory
 
 expect.set_options(timeout=15_000)
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.fixture
@@ -45,7 +42,7 @@ def alerted(transactional_db):
 
 
 def test_open_an_alert_read_its_events_and_session_and_triage_it(
-    signed_in_page, live_server, alerted
+    signed_in_page, live_server, alerted, screenshots
 ):
     page = signed_in_page
     page.set_viewport_size({"width": 1440, "height": 1000})
@@ -56,7 +53,7 @@ def test_open_an_alert_read_its_events_and_session_and_triage_it(
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Alerts").click()
     expect(page.get_by_role("heading", name="Alerts")).to_be_visible()
-    page.screenshot(path=SHOTS / "alerts-list.png", full_page=True)
+    page.screenshot(path=screenshots / "alerts-list.png", full_page=True)
     page.get_by_role("link", name=alerted.title).click()
 
     expect(page.get_by_test_id("alert-title")).to_have_text(alerted.title)
@@ -77,7 +74,7 @@ def test_open_an_alert_read_its_events_and_session_and_triage_it(
     )
     page.get_by_role("button", name="Add comment").click()
     expect(page.get_by_test_id("comments")).to_contain_text("Break-glass login")
-    page.screenshot(path=SHOTS / "alert-detail.png", full_page=True)
+    page.screenshot(path=screenshots / "alert-detail.png", full_page=True)
 
     alerted.refresh_from_db()
     assert (alerted.status, alerted.assignee.username) == ("triaged", "dana")

@@ -4,13 +4,13 @@ sample (inferred, edited, tested, saved) onboarded as an S3 source, its events f
 import gzip
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import orjson
 import pytest
 from playwright.sync_api import expect
 
 from sources import aws as aws_clients
-from tests.browser.test_wizard import SHOTS
 from tests.logtypes.conftest import schemas_dir  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.e2e
@@ -18,9 +18,8 @@ BUCKET = "webapp-logs"
 INGEST_TIMEOUT = 90_000
 
 
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"custom-log-type-{name}.png"), full_page=True)
+def shot(page, folder: Path, name: str) -> None:
+    page.screenshot(path=str(folder / f"custom-log-type-{name}.png"), full_page=True)
 
 
 def sample_lines(count: int) -> bytes:
@@ -54,6 +53,7 @@ def test_from_a_sample_to_search(
     celery_worker,
     webapp_bucket,
     tmp_path,
+    screenshots,
 ):
     page = signed_in_page
     sample = tmp_path / "webapp.log.gz"
@@ -76,7 +76,7 @@ def test_from_a_sample_to_search(
     expect(page.locator("#problems")).to_contain_text(re.compile(r"line \d+, column \d+"))
     editor.fill(text.replace("type: bigint", "type: int", 1))
     expect(page.locator("#problems")).to_contain_text("Valid schema")
-    shot(page, "1-inferred")
+    shot(page, screenshots, "1-inferred")
 
     # Test it on the same sample: every line an event
     page.get_by_role("button", name="Test", exact=True).click()
@@ -124,4 +124,4 @@ def test_from_a_sample_to_search(
         page.reload()
     expect(total).to_have_text("4 events")
     expect(page.locator(".field-sidebar")).to_contain_text("client_ip")
-    shot(page, "2-search")
+    shot(page, screenshots, "2-search")
