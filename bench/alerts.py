@@ -76,7 +76,7 @@ def main() -> int:
         help="a Redis database of its own: it is flushed (don't share it with running tests)",
     )
     args = cli.parse_args()
-    args.rules = "on"
+    args.rules, args.ingest_processes = "on", 0  # what bench/ingest.py's setup reads
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ingest_bench.recreate_database(f"{args.pg}/postgres", args.database)
     services = ingest_bench.setup_environment(args)
@@ -105,34 +105,11 @@ def run(args, services, log: Path) -> int:
     from events.models import Event
     from ingestion.locks import connection as redis_connection
     from sources import aws
-    from sources.models import Source
     from tests.factories import UserFactory
     from tests.layout import WORKERS, Layout
 
     s3, sqs = aws.client("s3"), aws.client("sqs")
-    s3.create_bucket(Bucket="bench-alerts")
-    queue_url = sqs.create_queue(QueueName="bench-alerts")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    s3.put_bucket_notification_configuration(
-        Bucket="bench-alerts",
-        NotificationConfiguration={
-            "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]
-        },
-    )
-    source = Source.objects.create(
-        name="bench-alerts",
-        transport="s3",
-        log_types=["Gravitational.TeleportAudit"],
-        config={
-            "bucket": "bench-alerts",
-            "region": "us-east-1",
-            "prefixes": [{"prefix": "teleport/", "log_types": [], "exclude": []}],
-            "discovery": "notifications",
-            "queue_url": queue_url,
-        },
-    )
+    source = ingest_bench.notified_source(s3, sqs, "bench-alerts")
     layout = Layout({}, log)
     services["layout"] = layout
     layout.start((*WORKERS, "beat"))

@@ -455,32 +455,9 @@ def measure_freshness(count: int, interval: float, s3) -> list[float]:
     from ingestion.locks import connection as redis_connection
     from ingestion.models import ObjectLedger
     from sources import aws
-    from sources.models import Source
 
     sqs = aws.client("sqs")
-    s3.create_bucket(Bucket="bench-notify")
-    queue_url = sqs.create_queue(QueueName="bench-notify")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    s3.put_bucket_notification_configuration(
-        Bucket="bench-notify",
-        NotificationConfiguration={
-            "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]
-        },
-    )
-    source = Source.objects.create(
-        name="bench-notify",
-        transport="s3",
-        log_types=["Gravitational.TeleportAudit"],
-        config={
-            "bucket": "bench-notify",
-            "region": "us-east-1",
-            "prefixes": [{"prefix": "teleport/", "log_types": [], "exclude": []}],
-            "discovery": "notifications",
-            "queue_url": queue_url,
-        },
-    )
+    source = notified_source(s3, sqs, "bench-notify")
     lock = f"sluice:lock:poll:{source.pk}"
     wait_for(lambda: redis_connection().exists(lock), 60, "the notification receiver to start")
     objects = list(
@@ -504,6 +481,35 @@ def measure_freshness(count: int, interval: float, s3) -> list[float]:
     )
     rows = ObjectLedger.objects.filter(source=source).values_list("key", "finished_at")
     return [finished.timestamp() - put_at[key] for key, finished in rows]
+
+
+def notified_source(s3, sqs, bucket: str):
+    """A bucket announcing its new objects on an SQS queue, and its S3 source (notifications)."""
+    from sources.models import Source
+
+    s3.create_bucket(Bucket=bucket)
+    queue_url = sqs.create_queue(QueueName=bucket)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]
+        },
+    )
+    return Source.objects.create(
+        name=bucket,
+        transport="s3",
+        log_types=["Gravitational.TeleportAudit"],
+        config={
+            "bucket": bucket,
+            "region": "us-east-1",
+            "prefixes": [{"prefix": "teleport/", "log_types": [], "exclude": []}],
+            "discovery": "notifications",
+            "queue_url": queue_url,
+        },
+    )
 
 
 if __name__ == "__main__":
