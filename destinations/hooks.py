@@ -42,8 +42,11 @@ def alert_saved(sender, instance, **kwargs) -> None:
 def follow(now: datetime | None = None) -> int:
     """Record what alerts changed in the last SLUICE_DESTINATION_FOLLOW_SECONDS call for (beat);
     returns how many deliveries were recorded."""
+    from destinations.models import Destination
     from detections.models import Alert
 
+    if not Destination.objects.filter(enabled=True).exists():
+        return 0  # nobody to tell: don't lock the alerts ingestion is writing
     now = now or timezone.now()
     since = now - timedelta(seconds=settings.SLUICE_DESTINATION_FOLLOW_SECONDS)
     recorded = 0

@@ -119,3 +119,15 @@ def test_follow_looks_back_only_its_window(settings):
     Alert.objects.filter(pk=alert.pk).update(updated_at=timezone.now() - timedelta(minutes=5))
     assert follow() == 0
     assert changes(destination) == []
+
+
+def test_follow_without_an_enabled_destination_reads_no_alert(django_assert_num_queries):
+    """Nobody to tell: beat's follow() must not lock the alerts ingestion is writing."""
+    from destinations.hooks import follow
+    from detections.models import Alert
+
+    DestinationFactory(enabled=False)
+    Alert.objects.bulk_create([AlertFactory.build() for _ in range(3)])
+
+    with django_assert_num_queries(1):  # is any destination enabled?
+        assert follow() == 0
