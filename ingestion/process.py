@@ -290,9 +290,9 @@ def _store(
     *,
     bytes_read: int = 0,
 ) -> WriteResult:
-    """One transaction: events and failures, their rule matches and alerts, then this hour's
-    stats, then the source row (always in this order, so concurrent workers on one source cannot
-    deadlock; alert groups are locked in a fixed order too)."""
+    """One transaction: events and failures, their rule matches (grouped into alerts after the
+    commit, by group_alerts), then this hour's stats, then the source row (always in this order,
+    so concurrent workers on one source cannot deadlock)."""
     try:
         with transaction.atomic():
             result = write_batch(
