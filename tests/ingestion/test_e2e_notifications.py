@@ -6,7 +6,7 @@ import json
 import pytest
 
 from events.models import Event, Failure
-from ingestion.models import ObjectLedger, StageError
+from ingestion.models import ObjectLedger
 from ingestion.tasks import poll_source
 from sources.models import HourlyStats, Source
 from tests.conftest import wait_until
@@ -83,7 +83,8 @@ def test_objects_are_ingested_exactly_once_with_every_failed_line_kept(workers, 
     assert (ledger["mixed.json"].events, ledger["mixed.json"].failures) == (40, 3)
     corrupt = ledger["corrupt.json.gz"]  # a retry cannot read past the damage: done at once
     assert (corrupt.status, corrupt.attempts, corrupt.events, corrupt.failures) == ("done", 1, 0, 1)
-    assert StageError.objects.filter(source=s3_source, stage="parse").exists()
+    # The source's parse stage shows the outcome of the object finished last, which depends on
+    # the order the workers finish: test_truncated_objects checks the corrupt object's error.
     s3_source.refresh_from_db()
     assert s3_source.health == Source.Health.HEALTHY
     assert s3_source.last_event_at is not None
