@@ -23,11 +23,10 @@ earlier match moved the window boundaries so its matches joined another alert) i
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from detections import ruleset
@@ -37,6 +36,7 @@ DEFAULT_THRESHOLD = 1
 DEFAULT_DEDUP_MINUTES = 60
 _LOCK_CLASS = 7013  # advisory lock namespace of alert groups (two-int form)
 _CHUNK = 200  # groups per query (SQLite's host-parameter limit)
+_UPDATE_CHUNK = 2000  # rows per UPDATE ... FROM (VALUES ...) on PostgreSQL
 
 
 def group(keys: Iterable[str]) -> int:
@@ -158,28 +158,33 @@ def _chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
 
 def _since(keys: list[str], earliest: dict[str, datetime]) -> dict[str, datetime | None]:
     """Per group, the start of the last window opening at or before its earliest new match
-    (None: re-cut the whole group). New matches are usually the latest, so one query answers
-    for most groups; a late earlier match asks for its own."""
-    last: dict[str, datetime | None] = {}
+    (None: re-cut the whole group), for every group in one query per chunk. That window's first
+    match opened it, so only matches up to the earliest new one are read."""
+    since: dict[str, datetime | None] = dict.fromkeys(keys)
+    table = Match._meta.db_table
     for chunk in _chunks(keys):
-        last.update(
-            Match.objects.filter(dedup_key__in=chunk)
-            .values_list("dedup_key")
-            .annotate(at=Max("window_start"))
-            .order_by()
-        )
-    since: dict[str, datetime | None] = {}
-    for key in keys:
-        at = last.get(key)
-        if at is not None and earliest[key] < at:
-            at = Match.objects.filter(dedup_key=key, window_start__lte=earliest[key]).aggregate(
-                at=Max("window_start")
-            )["at"]
-        since[key] = at
+        head, params = _since_rows(earliest, chunk)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"{head} SELECT s.k, max(m.window_start) FROM s JOIN {table} m "  # noqa: S608
+                "ON m.dedup_key = s.k AND m.p_event_time <= s.t AND m.window_start <= s.t "
+                "GROUP BY s.k",
+                params,
+            )
+            rows = cursor.fetchall()
+        for key, at in rows:
+            since[key] = _as_datetime(at)
     return since
 
 
-def _since_rows(since: dict[str, datetime | None], keys: list[str]) -> tuple[str, list]:
+def _as_datetime(value) -> datetime | None:
+    """A timestamp from a raw query (SQLite gives text)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return Match._meta.get_field("window_start").to_python(value)
+
+
+def _since_rows(since: Mapping[str, datetime | None], keys: list[str]) -> tuple[str, list]:
     """An inline table s(k, t) of groups and their re-cut points, for the raw queries below."""
     cast = "::timestamptz" if connection.vendor == "postgresql" else ""
     adapt = connection.ops.adapt_datetimefield_value
@@ -262,12 +267,13 @@ class Plan:
 
 
 def _update(model, rows: list, names: list[str]) -> None:
-    """UPDATE each row's `names` by primary key, in one executemany (a bulk_update builds one
-    CASE per field and row: slow to compile for thousands of rows)."""
+    """UPDATE each row's `names` by primary key: on PostgreSQL one UPDATE ... FROM (VALUES ...)
+    per chunk (a statement per row cost more than the rest of the grouping; a bulk_update builds
+    one CASE per field and row, slow to compile for thousands), elsewhere an executemany."""
     if not rows:
         return
     fields = [model._meta.get_field(name) for name in names]
-    columns = ", ".join(f"{field.column} = %s" for field in fields)
+    table = model._meta.db_table
     params = [
         [
             *(field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields),
@@ -276,10 +282,24 @@ def _update(model, rows: list, names: list[str]) -> None:
         for row in rows
     ]
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {model._meta.db_table} SET {columns} WHERE id = %s",  # noqa: S608 - our names
-            params,
-        )
+        if connection.vendor != "postgresql":
+            columns = ", ".join(f"{field.column} = %s" for field in fields)
+            cursor.executemany(
+                f"UPDATE {table} SET {columns} WHERE id = %s",  # noqa: S608 - our names
+                params,
+            )
+            return
+        casts = [f"%s::{field.db_type(connection)}" for field in fields]
+        row_sql = f"({', '.join([*casts, '%s::bigint'])})"
+        names_sql = ", ".join(f"c{i}" for i in range(len(fields)))
+        sets = ", ".join(f"{field.column} = v.c{i}" for i, field in enumerate(fields))
+        for chunk in _chunks(params, _UPDATE_CHUNK):
+            values = ", ".join([row_sql] * len(chunk))
+            cursor.execute(
+                f"UPDATE {table} SET {sets} FROM (VALUES {values}) AS v({names_sql}, id) "  # noqa: S608
+                f"WHERE {table}.id = v.id",
+                [value for row in chunk for value in row],
+            )
 
 
 WINDOW_FIELDS = (

@@ -102,15 +102,21 @@ def evaluate_batch(events: Sequence[ParsedEvent], *, source_id: int | None) -> B
     settings = ruleset.overrides()
     found: list[Match] = []
     errors: list[tuple[str, str, ParsedEvent]] = []
+    plain = not _dispatches_on_p_fields(rules)
     for log_type, unique in by_log_type.items():
         batch = list(unique.values())
-        mappings = [view(e) for e in batch]
+        if plain:  # dispatch on the parser's dicts; a view only for events a rule applies to
+            events_in = [e.fields for e in batch]
+            wrap = lambda index, batch=batch: view(batch[index])  # noqa: E731
+        else:
+            events_in, wrap = [view(e) for e in batch], None
         evaluation = rules.evaluate(
             log_type,
-            mappings,
+            events_in,
             disabled=settings.disabled,
             enabled=settings.enabled,
             severity_overrides=settings.severity,
+            wrap=wrap,
         )
         found.extend(_match_row(batch[i], m, source_id) for i, m in evaluation.matches)
         errors.extend((f.rule_id, f.message, batch[i]) for i, f in evaluation.failures)
@@ -122,6 +128,11 @@ def evaluate_batch(events: Sequence[ParsedEvent], *, source_id: int | None) -> B
     _insert(fresh)
     result.groups = {m.dedup_key for m in fresh}
     return result
+
+
+def _dispatches_on_p_fields(rules) -> bool:
+    """Whether some rule's SLUICE_DISPATCH reads a p_ field (only the view has those)."""
+    return any(rule.dispatch and P_FIELDS & rule.dispatch.keys() for rule in rules.rules())
 
 
 def _log_types(rules) -> frozenset[str]:

@@ -7,7 +7,7 @@ wrapper is only built when some rule applies.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -74,20 +74,24 @@ class RuleSet:
         disabled: Collection[str] = (),
         severity_overrides: Mapping[str, str] | None = None,
         enabled: Collection[str] = (),
+        wrap: Callable[[int], Mapping[str, Any]] | None = None,
     ) -> Evaluation:
         """Run the active rules of `log_type` over normalized events (the parser's dicts).
 
         Matches and failures carry the index of their event in `events`. A rule that raises
-        is a failure for that event; the other rules, and later events, go on.
+        is a failure for that event; the other rules, and later events, go on. `wrap(index)`,
+        when given, is what the rules see of that event (e.g. with fields the dicts lack); the
+        dispatch reads `events` themselves, so only events some rule applies to are wrapped.
         """
         table = self._table(log_type, disabled, enabled)
         result = Evaluation()
         if not table.rules:
             return result
         overrides = _overrides(severity_overrides)
+        _run_here = _run if wrap is None else _wrapped(wrap)
         if not table.fields:
             for index, data in enumerate(events):
-                _run(table.rules, index, data, overrides, result)
+                _run_here(table.rules, index, data, overrides, result)
         elif len(table.fields) == 1:
             name = table.fields[0]
             memo = table.memo
@@ -98,7 +102,7 @@ class RuleSet:
                 except (KeyError, TypeError):
                     rules = table.resolve(key, data)
                 if rules:
-                    _run(rules, index, data, overrides, result)
+                    _run_here(rules, index, data, overrides, result)
         else:
             fields, memo = table.fields, table.memo
             for index, data in enumerate(events):
@@ -108,7 +112,7 @@ class RuleSet:
                 except (KeyError, TypeError):
                     rules = table.resolve(key, data)
                 if rules:
-                    _run(rules, index, data, overrides, result)
+                    _run_here(rules, index, data, overrides, result)
         return result
 
     def _table(
@@ -148,6 +152,15 @@ class _Dispatch:
         with suppress(TypeError):
             self.memo[key] = rules
         return rules
+
+
+def _wrapped(wrap: Callable[[int], Mapping[str, Any]]) -> Callable[..., None]:
+    """_run on what `wrap` makes of each event instead of the dispatched dict."""
+
+    def run(rules, index, data, overrides, result) -> None:
+        _run(rules, index, wrap(index), overrides, result)
+
+    return run
 
 
 def _run(
