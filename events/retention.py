@@ -4,6 +4,10 @@ PostgreSQL drops the day partitions wholly older than the cutoff (events.partiti
 SQLite, deletes what is left before the cutoff (the boundary day and the DEFAULT partition) a
 batch at a time: small batches keep each transaction (and its locks) short, so ingestion and
 searches carry on while a large backlog is purged.
+
+Apps that keep rows about events (detections' alerts and rule matches) purge them with the
+events: they connect to `expired`, sent with the cutoff after the events are gone, and return a
+line saying what they removed.
 """
 
 from __future__ import annotations
@@ -13,11 +17,14 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.dispatch import Signal
 
 from events.models import Event, EventOrigin
 from events.partitions import drop_partitions_before
 
 BATCH = 5000
+
+expired = Signal()  # sent as expired.send(sender=None, cutoff=..., batch=...) by purge_expired
 
 
 def retention_cutoff(now: datetime | None = None, retention: timedelta | None = None) -> datetime:
@@ -29,8 +36,10 @@ def purge_expired(
     *,
     batch: int = BATCH,
     progress: Callable[[int], None] = lambda n: None,
+    report: Callable[[str], None] = lambda line: None,
 ) -> int:
-    """Delete every event with p_event_time before `cutoff` (default: now - retention)."""
+    """Delete every event with p_event_time before `cutoff` (default: now - retention), then
+    what other apps keep about them (`expired`; `report` gets each one's line)."""
     cutoff = cutoff or retention_cutoff()
     deleted = drop_partitions_before(cutoff)
     if deleted:
@@ -49,4 +58,7 @@ def purge_expired(
         deleted += len(ids)
         progress(deleted)
     EventOrigin.objects.filter(last_time__lt=cutoff).delete()
+    for _, line in expired.send(sender=None, cutoff=cutoff, batch=batch):
+        if line:
+            report(line)
     return deleted

@@ -1,4 +1,5 @@
-"""`manage.py purge_events [--days N]`: delete events older than the retention, in batches."""
+"""`manage.py purge_events [--days N]`: delete events older than the retention, in batches (and
+what other apps keep about them: alerts and rule matches)."""
 
 from datetime import timedelta
 
@@ -20,7 +21,7 @@ class Command(BaseCommand):
         if batch < 1:
             raise CommandError("--batch must be at least 1")
         cutoff = retention_cutoff(retention=timedelta(days=days) if days else None)
-        deleted = purge_expired(cutoff, batch=batch)
+        deleted = purge_expired(cutoff, batch=batch, report=self.stdout.write)
         self.stdout.write(
             self.style.SUCCESS(f"Deleted {deleted:,} events older than {cutoff:%Y-%m-%d %H:%M} UTC")
         )
