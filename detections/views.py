@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from detections import queries, ruleset, services
+from detections import queries, ruleset, search, services
 from detections.filters import AlertFilter
 from detections.forms import BulkStatusForm, CommentForm, RuleSettingForm, RunForm, TriageForm
 from detections.models import Alert, RuleError, RuleRun, RuleSetting
@@ -98,7 +98,7 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "events": events,
         "next_cursor": next_cursor,
         "sessions": queries.sessions(events),
-        "search_query": _search_around(alert, events),
+        "search_query": _search_around(alert),
         "comments": alert.comments.select_related("author"),
         **_triage_context(alert),
     }
@@ -107,13 +107,11 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "detections/alert_detail.html", context)
 
 
-def _search_around(alert: Alert, events) -> str:
-    """Search: the alert's event types over its time range (whole seconds, end rounded up)."""
-    kinds = sorted(
-        {e.fields.get("event") for e in events if isinstance(e.fields.get("event"), str)}
-    )
+def _search_around(alert: Alert) -> str:
+    """Search: exactly the alert's events (p_alert_id:), over its event-time range (whole
+    seconds, the end rounded up)."""
     return SearchState(
-        q=" OR ".join(f'event:"{kind}"' for kind in kinds[:10]),
+        q=f"{search.FIELD}:{alert.pk}",
         range=CUSTOM_RANGE,
         start=alert.first_event_time.replace(microsecond=0),
         end=ceil_to_second(alert.last_event_time) + timedelta(seconds=1),

@@ -9,6 +9,7 @@ number); names the schemas do not know are looked up in `fields` and in `p_extra
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -352,10 +353,22 @@ def text_leaf(term: Term) -> Q:
     )
 
 
+# Fields the apps above events add to the query language (detections' `p_alert_id:`): name →
+# the leaf building its filter. Registered at startup (AppConfig.ready), read by term_q.
+_EXTENSION_FIELDS: dict[str, Callable[[Term], Q]] = {}
+
+
+def register_field(name: str, leaf: Callable[[Term], Q]) -> None:
+    """Add a field to the query language: `leaf(term)` is its filter (values as parameters)."""
+    _EXTENSION_FIELDS[name] = leaf
+
+
 def term_q(term: Term) -> Q:
     name = term.field
     if name is None:
         return text_leaf(term)
+    if name in _EXTENSION_FIELDS:
+        return _EXTENSION_FIELDS[name](term)
     if name in INDICATOR_FIELDS:
         return indicator_leaf(INDICATOR_FIELDS[name], term)
     if name in {"log_type", "p_log_type"}:

@@ -1,7 +1,9 @@
 """The Alerts and Detections pages: filters, counts, bulk status, the alert page with its events
 and session timeline, triage and comments (audited), rule settings (admins), on-demand runs."""
 
+import re
 from datetime import timedelta
+from urllib.parse import unquote_plus
 
 import pytest
 from django.urls import reverse
@@ -9,6 +11,7 @@ from django.urls import reverse
 from audit.models import AuditEntry
 from detections import runs
 from detections.models import Alert, AlertComment, RuleRun, RuleSetting
+from events.models import Event
 from tests.factories import AlertFactory, EventFactory, SourceFactory, UserFactory
 
 from .conftest import T0, harmless, ingest, root_login
@@ -214,3 +217,31 @@ def test_a_stored_events_run_refuses_a_range_too_long(viewer_client):
     assert answer.status_code == 400
     assert "At most 30 days" in answer.content.decode()
     assert not RuleRun.objects.exists()
+
+
+def test_search_these_events_shows_exactly_the_alerts_events(viewer_client, rules_dir):
+    source = SourceFactory()
+    not_root = {**root_login(7), "login": "ubuntu", "uid": "uid-ubuntu"}
+    ingest(source, [root_login(0), root_login(10), root_login(5, host="db-2"), not_root])
+    alert = Alert.objects.get(rule_id="Teleport.RootLogin", title__contains="db-1")
+    held = set(alert.matches.values_list("p_row_id", flat=True))
+    others = set(Event.objects.exclude(p_row_id__in=held).values_list("p_row_id", flat=True))
+    assert len(held) == 2
+    assert len(others) == 2  # the same event type, in the alert's time range
+
+    html = viewer_client.get(alert.get_absolute_url()).content.decode()
+    link = re.search(r'href="(/search/\?[^"]+)"', html).group(1).replace("&amp;", "&")
+    results = viewer_client.get(f"{link}&hist=1").content.decode()
+
+    assert f"p_alert_id:{alert.pk}" in unquote_plus(link)
+    assert "2 events" in results
+    assert all(row_id in results for row_id in held)
+    assert not any(row_id in results for row_id in others)
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "1.5", "4*", "99999999999999999999"])
+def test_p_alert_id_takes_an_alert_id(viewer_client, value):
+    page = viewer_client.get("/search/", {"q": f"p_alert_id:{value}"})
+
+    assert page.status_code == 200
+    assert "takes an alert" in page.content.decode()
