@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError, ValidationError
 
-from audit.responses import Body, errors, object_id
+from audit.responses import MAX_ID, Body, errors, object_id
 from detections import queries, ruleset, services
 from detections.filters import AlertFilter
 from detections.models import Alert, RuleSetting
@@ -41,7 +41,9 @@ class AlertQuery(Schema):
     status: Literal["", "open", "triaged", "resolved", "closed"] = ""
     severity: Literal["", "info", "low", "medium", "high", "critical"] = ""
     rule_id: str = Field("", description="e.g. Teleport.RootLogin")
-    source: str = Field("", description="A log source id: alerts holding its events")
+    source: int | None = Field(
+        None, ge=1, le=MAX_ID, description="A log source's id: alerts holding its events"
+    )
     start: str = Field("", description="ISO 8601: alerts with events at or after this time")
     end: str = Field("", description="ISO 8601: alerts with events before this time")
     limit: int = Field(queries.PAGE_SIZE, ge=1, le=queries.MAX_PAGE_SIZE)
@@ -117,8 +119,9 @@ class EventPage(Schema):
 def list_alerts(request: HttpRequest, filters: Query[AlertQuery]):
     params = QueryDict(mutable=True)
     for key in ("status", "severity", "rule_id", "source", "start", "end"):
-        if value := getattr(filters, key):
-            params[key] = value
+        value = getattr(filters, key)
+        if value not in (None, ""):
+            params[key] = str(value)
     filterset = AlertFilter(params, queryset=Alert.objects.select_related("assignee"))
     if not filterset.is_valid():
         raise ValidationError(

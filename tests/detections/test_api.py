@@ -76,10 +76,27 @@ def test_bad_filter_values_answer_422_on_their_field(viewer_api):
         ({"status": "done"}, "status"),
         ({"start": "yesterday"}, "start"),
         ({"source": "x"}, "source"),
+        ({"source": "0"}, "source"),
+        ({"source": "-3"}, "source"),
+        ({"source": "1.5"}, "source"),
+        ({"source": str(2**63)}, "source"),
+        ({"source": "4242"}, "source"),  # a number, but no such source
         ({"cursor": "garbage!"}, "cursor"),
     ):
         errors = errors_by_field(viewer_api.get(ALERTS, params))
         assert ("query", field) in {(loc[0], loc[-1]) for loc in errors}, (params, errors)
+
+
+def test_the_source_filter_is_documented_as_a_source_id(client):
+    operation = client.get("/api/openapi.json").json()["paths"]["/api/v1/alerts"]["get"]
+    [source] = [p for p in operation["parameters"] if p["name"] == "source"]
+
+    [number] = [
+        s for s in source["schema"].get("anyOf", [source["schema"]]) if s.get("type") != "null"
+    ]
+    assert number["type"] == "integer"
+    assert number["minimum"] == 1
+    assert "422" in operation["responses"]
 
 
 def test_an_analyst_triages_an_alert_and_the_change_is_audited(viewer_api, viewer):
