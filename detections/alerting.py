@@ -36,7 +36,7 @@ DEFAULT_THRESHOLD = 1
 DEFAULT_DEDUP_MINUTES = 60
 _LOCK_CLASS = 7013  # advisory lock namespace of alert groups (two-int form)
 _CHUNK = 200  # groups per query (SQLite's host-parameter limit)
-_UPDATE_CHUNK = 2000  # rows per UPDATE ... FROM (VALUES ...) on PostgreSQL
+_UPDATE_CHUNK = 5000  # rows per UPDATE ... FROM unnest(...) on PostgreSQL
 
 
 def group(keys: Iterable[str]) -> int:
@@ -267,18 +267,16 @@ class Plan:
 
 
 def _update(model, rows: list, names: list[str]) -> None:
-    """UPDATE each row's `names` by primary key: on PostgreSQL one UPDATE ... FROM (VALUES ...)
-    per chunk (a statement per row cost more than the rest of the grouping; a bulk_update builds
-    one CASE per field and row, slow to compile for thousands), elsewhere an executemany."""
+    """UPDATE each row's `names` by primary key. PostgreSQL: one UPDATE ... FROM unnest() of one
+    array per column (a statement per row cost more than the rest of the grouping, and a VALUES
+    list of thousands of placeholders is slow for the driver to parse; a bulk_update builds one
+    CASE per field and row). Elsewhere an executemany."""
     if not rows:
         return
     fields = [model._meta.get_field(name) for name in names]
     table = model._meta.db_table
-    params = [
-        [
-            *(field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields),
-            row.pk,
-        ]
+    values = [
+        [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields]
         for row in rows
     ]
     with connection.cursor() as cursor:
@@ -286,20 +284,27 @@ def _update(model, rows: list, names: list[str]) -> None:
             columns = ", ".join(f"{field.column} = %s" for field in fields)
             cursor.executemany(
                 f"UPDATE {table} SET {columns} WHERE id = %s",  # noqa: S608 - our names
-                params,
+                [[*row_values, row.pk] for row_values, row in zip(values, rows, strict=True)],
             )
             return
-        casts = [f"%s::{field.db_type(connection)}" for field in fields]
-        row_sql = f"({', '.join([*casts, '%s::bigint'])})"
+        arrays = ", ".join(f"%s::{_array_type(field)}[]" for field in fields)
         names_sql = ", ".join(f"c{i}" for i in range(len(fields)))
         sets = ", ".join(f"{field.column} = v.c{i}" for i, field in enumerate(fields))
-        for chunk in _chunks(params, _UPDATE_CHUNK):
-            values = ", ".join([row_sql] * len(chunk))
+        for start in range(0, len(rows), _UPDATE_CHUNK):
+            chunk = range(start, min(start + _UPDATE_CHUNK, len(rows)))
+            columns = [[values[i][n] for i in chunk] for n in range(len(fields))]
             cursor.execute(
-                f"UPDATE {table} SET {sets} FROM (VALUES {values}) AS v({names_sql}, id) "  # noqa: S608
+                f"UPDATE {table} SET {sets} "  # noqa: S608 - our names
+                f"FROM unnest(%s::bigint[], {arrays}) AS v(id, {names_sql}) "
                 f"WHERE {table}.id = v.id",
-                [value for row in chunk for value in row],
+                [[rows[i].pk for i in chunk], *columns],
             )
+
+
+def _array_type(field) -> str:
+    """The element type of a column's array parameter (varchar(n) travels as text)."""
+    kind = field.db_type(connection)
+    return "text" if kind.startswith("varchar") else kind
 
 
 WINDOW_FIELDS = (
