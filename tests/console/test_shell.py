@@ -126,3 +126,12 @@ def test_the_dashboard_and_the_sources_list_name_the_clock_of_their_24_h_counts(
     sources = viewer_client.get(reverse("sources:list")).content.decode()
     assert "Received (24 h)" in sources
     assert "by the hour they arrived" in sources
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_no_page_shows_template_comments(viewer_client, name):
+    """A {# #} comment spans one line only: the base template's two-line one was shown as text
+    at the top of every page."""
+    html = viewer_client.get(reverse(name)).content.decode()
+    assert "{#" not in html
+    assert "#}" not in html
