@@ -6,8 +6,8 @@ Run it beside `./run --demo` (same REDIS_URL, DATABASE_URL and AWS_ENDPOINT_URL)
 sources: every 5 s it reads the depth of the receive/ingest/interactive queues (Redis), each
 source's SQS backlog (visible, in flight) and stored events; every 30 s it starts a verification
 of every source through the API and times it. It prints medians and maxima, the events stored per
-second (compare with the feed: `demo_feed` writes 200 events every 5 s plus a message of raw events)
-and each source's health at the end.
+second (compare with the feed: `demo_feed` writes up to 1,200 events an hour in business hours,
+plus a tenth of that as raw events) and each source's health at the end.
 """
 
 from __future__ import annotations

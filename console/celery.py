@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_process_init
 from kombu.transport import redis as kombu_redis
 from kombu.transport import virtual as kombu_virtual
 
@@ -44,6 +45,15 @@ class _RedisQoS(kombu_redis.QoS):
 
 
 kombu_redis.Channel.QoS = _RedisQoS
+
+
+@worker_process_init.connect
+def _leave_the_process_group(**_kwargs) -> None:
+    """A pool child leaves its worker's process group: a supervisor's SIGTERM to the group (honcho
+    on Ctrl-C: killpg) then reaches only the parent, whose warm shutdown lets the running tasks
+    finish and stops its children; the children used to die mid-task (a WorkerLostError traceback
+    each). A child still dies with its parent (Celery sets its parent-death signal)."""
+    os.setpgid(0, 0)
 
 
 def _add_worker_pulse() -> None:

@@ -22,9 +22,9 @@ from audit.models import AuditEntry
 from destinations import queries as destination_queries
 from detections.models import Alert
 from detections.queries import counts_by_severity
-from events.models import Event, Failure
+from events.models import Failure
 from logtypes.models import SchemaVersion
-from sources import health, runtime
+from sources import health, runtime, stats
 from sources.models import Source
 from sources.permissions import can_manage_sources
 
@@ -40,7 +40,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
     context = {
         "source_count": Source.objects.count(),
-        "events_24h": Event.objects.filter(p_event_time__gte=since).count(),
+        "events_24h": stats.events_received(),
         "failures_24h": Failure.objects.filter(created_at__gte=since).count(),
         "failures_source_id": most_failures_since(since),
         "sources": Source.objects.order_by(unhealthy_first, "name")[:10],

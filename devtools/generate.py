@@ -16,6 +16,7 @@ CLI: ``python -m devtools.generate --events N --seed S --out DIR``.
 from __future__ import annotations
 
 import argparse
+import bisect
 import gzip
 import heapq
 import itertools
@@ -23,7 +24,7 @@ import random
 import re
 import sys
 import time as _time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,12 +33,16 @@ from typing import Any
 import orjson
 
 __all__ = [
+    "BUSINESS_DAY",
     "OBJECT_KEY_RE",
+    "events_in",
     "generate_events",
     "generate_lines",
     "generate_objects",
     "main",
     "object_key",
+    "pack_objects",
+    "timed_lines",
     "write_objects",
 ]
 
@@ -391,6 +396,56 @@ def _weighted_table(pairs: Any, size: int = 200) -> tuple:
     for item, weight in pairs:
         table.extend([item] * max(1, round(size * weight / total)))
     return tuple(table)
+
+
+# Activity per UTC hour of the day, relative to the busiest: a team's working day (logins and
+# sessions from 07:00, a lunch dip, bots and a little on-call work at night).
+BUSINESS_DAY = (
+    0.08, 0.06, 0.05, 0.05, 0.06, 0.10, 0.20, 0.45, 0.80, 1.00, 1.00, 0.95,
+    0.70, 0.90, 1.00, 1.00, 0.90, 0.70, 0.45, 0.30, 0.22, 0.16, 0.12, 0.10,
+)  # fmt: skip
+Profile = tuple[float, ...]  # 24 weights, one per UTC hour of the day
+
+
+def _check_profile(profile: Profile) -> None:
+    if len(profile) != 24 or min(profile) <= 0:
+        raise ValueError("a profile is 24 positive weights, one per UTC hour of the day")
+
+
+def events_in(start: datetime, span: timedelta, per_hour: Profile) -> int:
+    """Events a window holds at `per_hour[h]` events an hour during UTC hour h of each day."""
+    start_ns, span_ns = _resolve_window(start, span)
+    return round(sum(w * (b - a) for a, b, w in _segments(start_ns, span_ns, per_hour)) / HOUR_NS)
+
+
+def _segments(start_ns: int, span_ns: int, profile: Profile) -> list[tuple[int, int, float]]:
+    """The window cut at UTC hour boundaries: (from, to, weight of that hour of the day)."""
+    segments, t, end = [], start_ns, start_ns + span_ns
+    while t < end:
+        hour_end = min(end, t - t % HOUR_NS + HOUR_NS)
+        segments.append((t, hour_end, profile[(t // HOUR_NS) % 24]))
+        t = hour_end
+    return segments
+
+
+class _Clock:
+    """Maps the share of a window's events created so far to a time, uniformly (no profile) or
+    denser in the profile's busy hours (the inverse of its cumulative weight)."""
+
+    def __init__(self, start_ns: int, span_ns: int, profile: Profile | None) -> None:
+        self.start_ns, self.span_ns = start_ns, span_ns
+        self.segments = _segments(start_ns, span_ns, profile) if profile else []
+        self.cumulative = list(itertools.accumulate(w * (b - a) for a, b, w in self.segments))
+
+    def at(self, numerator: int, denominator: int) -> int:
+        """The time at share numerator/denominator of the window's events."""
+        if not self.segments:
+            return self.start_ns + numerator // denominator
+        target = self.cumulative[-1] * numerator / (denominator * self.span_ns)
+        index = min(bisect.bisect_right(self.cumulative, target), len(self.segments) - 1)
+        a, b, weight = self.segments[index]
+        before = self.cumulative[index - 1] if index else 0.0
+        return min(b - 1, a + int((target - before) / weight))
 
 
 # --------------------------------------------------------------------------------------------
@@ -991,23 +1046,27 @@ class _Cluster:
 
 
 def _timed_events(
-    count: int, seed: int, start_ns: int, span_ns: int
+    count: int, seed: int, start_ns: int, span_ns: int, profile: Profile | None = None
 ) -> Iterator[tuple[int, Event]]:
     """Events with their epoch-ns time, in time order, all inside [start, start+span).
 
-    Scenario start times advance with the share of events created so far; events of running
-    scenarios wait in a heap until no later-starting scenario can precede them. Written times
-    are rounded down to at most whole seconds, hence the one-second safety margin.
+    Scenario start times advance with the share of events created so far (through the profile's
+    busy and quiet hours when there is one); events of running scenarios wait in a heap until no
+    later-starting scenario can precede them. Written times are rounded down to at most whole
+    seconds, hence the one-second safety margin.
     """
     _check_count(count)
+    if profile is not None:
+        _check_profile(profile)
     rng = random.Random(seed)
     cluster = _Cluster(rng, start_ns, start_ns + span_ns)
+    clock = _Clock(start_ns, span_ns, profile)
     heap: list[tuple[int, int, Event]] = []
     sequence = itertools.count()
     pop, push = heapq.heappop, heapq.heappush
     created = 0
     while created < count:
-        t_start = start_ns + (span_ns * created + int(rng.random() * span_ns)) // count
+        t_start = clock.at(span_ns * created + int(rng.random() * span_ns), count)
         safe = t_start - t_start % NS
         while heap and heap[0][0] <= safe:
             t, _, event = pop(heap)
@@ -1131,19 +1190,29 @@ class _Malformer:
 
 
 def _timed_lines(
-    count: int, seed: int, start_ns: int, span_ns: int, malformed_rate: float
+    count: int,
+    seed: int,
+    start_ns: int,
+    span_ns: int,
+    malformed_rate: float,
+    profile: Profile | None = None,
 ) -> Iterator[tuple[int, bytes]]:
-    for t, line, _ in _labelled_lines(count, seed, start_ns, span_ns, malformed_rate):
+    for t, line, _ in _labelled_lines(count, seed, start_ns, span_ns, malformed_rate, profile):
         yield t, line
 
 
 def _labelled_lines(
-    count: int, seed: int, start_ns: int, span_ns: int, malformed_rate: float
+    count: int,
+    seed: int,
+    start_ns: int,
+    span_ns: int,
+    malformed_rate: float,
+    profile: Profile | None = None,
 ) -> Iterator[tuple[int, bytes, Breakage | None]]:
     _check_rate(malformed_rate)
     dumps = orjson.dumps
     malformer = _Malformer(seed) if malformed_rate > 0 else None
-    for t, event in _timed_events(count, seed, start_ns, span_ns):
+    for t, event in _timed_events(count, seed, start_ns, span_ns, profile):
         line, breakage = dumps(event), None
         if malformer is not None and malformer.should_break(malformed_rate):
             line, breakage = malformer.corrupt_labelled(t, event, line)
@@ -1184,6 +1253,21 @@ def generate_lines(
     start_ns, span_ns = _resolve_window(start, span)
     for _, line in _timed_lines(count, seed, start_ns, span_ns, malformed_rate):
         yield line
+
+
+def timed_lines(
+    count: int,
+    seed: int = 0,
+    *,
+    start: datetime | None = None,
+    span: timedelta = DEFAULT_SPAN,
+    malformed_rate: float = 0.0,
+    profile: Profile | None = None,
+) -> Iterator[tuple[int, bytes]]:
+    """(epoch ns, line) for the lines `generate_lines` yields, lazily: a feed can hand out each
+    line when its time comes. With a `profile` (e.g. BUSINESS_DAY) the events follow its hours."""
+    start_ns, span_ns = _resolve_window(start, span)
+    yield from _timed_lines(count, seed, start_ns, span_ns, malformed_rate, profile)
 
 
 def generate_breakages(
@@ -1230,13 +1314,26 @@ def generate_objects(
     An object holds at most ``events_per_object`` newline-terminated lines, all from one UTC hour
     (the hour in its key), so an hour boundary also starts a new object.
     """
+    start_ns, span_ns = _resolve_window(start, span)
+    lines = _timed_lines(count, seed, start_ns, span_ns, malformed_rate)
+    yield from pack_objects(lines, seed, events_per_object=events_per_object)
+
+
+def pack_objects(
+    lines: Iterable[tuple[int, bytes]],
+    seed: int = 0,
+    *,
+    events_per_object: int = DEFAULT_EVENTS_PER_OBJECT,
+) -> Iterator[tuple[str, bytes]]:
+    """(key, gzip bytes) objects of time-ordered (epoch ns, line) pairs: at most
+    ``events_per_object`` lines each, all from the UTC hour in the key. Keys are drawn from
+    ``seed``: give each call its own seed, or keys repeat."""
     if events_per_object < 1:
         raise ValueError(f"events_per_object must be >= 1, got {events_per_object}")
-    start_ns, span_ns = _resolve_window(start, span)
     key_rng = random.Random(f"sluice-object-keys:{seed}")
     batch: list[bytes] = []
     batch_hour = 0
-    for t, line in _timed_lines(count, seed, start_ns, span_ns, malformed_rate):
+    for t, line in lines:
         hour = t // HOUR_NS
         if batch and (hour != batch_hour or len(batch) >= events_per_object):
             yield _pack(batch_hour, batch, key_rng)

@@ -1,4 +1,5 @@
-"""Events and failed lines in the admin: read and delete; ingestion writes them, never a form."""
+"""Events and failed lines in the admin: read and delete; ingestion writes them, never a form
+(no Add, and the change page only shows them)."""
 
 from django.contrib import admin
 
@@ -7,6 +8,9 @@ from events.models import Event, Failure
 
 class WrittenByIngestion:
     def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
 
 

@@ -229,14 +229,3 @@ def _increment(source_id: int, log_type: str, hour: datetime, **deltas: int) -> 
     HourlyStats.objects.filter(pk=stats.pk).update(
         **{name: F(name) + value for name, value in deltas.items()}
     )
-
-
-def sparkline(source_id: int, hours: int = 24, now: datetime | None = None) -> list[int]:
-    """Events per hour for the last `hours` hours, oldest first (zeros where nothing arrived)."""
-    end = hour_of(now or timezone.now())
-    start = end - timedelta(hours=hours - 1)
-    counts = dict.fromkeys(range(hours), 0)
-    rows = HourlyStats.objects.filter(source_id=source_id, hour__gte=start, hour__lte=end)
-    for hour, events in rows.values_list("hour", "events"):
-        counts[int((hour - start).total_seconds() // 3600)] += events
-    return [counts[i] for i in range(hours)]

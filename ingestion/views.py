@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 from typing import Any
 
 from django.contrib import messages
@@ -15,8 +15,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from events.models import Failure
-from ingestion import health, tasks
+from ingestion import tasks
 from ingestion.models import BackfillRun, ObjectLedger, StageError
+from sources import stats
 from sources.health import is_parse_warning
 from sources.models import HourlyStats, Source
 from sources.permissions import can_manage_sources
@@ -27,7 +28,7 @@ RECENT = 10
 
 def panel_context(source: Source, user: Any) -> dict[str, Any]:
     """What templates/ingestion/partials/source_ingestion.html shows for one source."""
-    day_ago = timezone.now() - timedelta(hours=24)
+    day_ago = stats.hour_buckets(stats.RECEIVED_HOURS)[0]
     totals = HourlyStats.objects.filter(source=source, hour__gte=day_ago).aggregate(
         events=Sum("events"), bytes=Sum("bytes"), failures=Sum("failures")
     )
@@ -53,7 +54,7 @@ def panel_context(source: Source, user: Any) -> dict[str, Any]:
             if events_24h + failures_24h
             else 0
         ),
-        "sparkline": health.sparkline(source.pk),
+        "sparkline": stats.hourly_events([source.pk])[source.pk],
         "backfill": BackfillRun.objects.filter(source=source).first(),
         "today": timezone.now().date().isoformat(),
     }

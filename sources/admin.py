@@ -1,4 +1,5 @@
-"""Admin: sources with their transport settings and verification runs (history: Audit entries).
+"""Admin: sources with their transport's settings form and verification runs (history: Audit
+entries). Sources are created by the console's wizard, not in the admin.
 
 Changing sources in the admin follows the same rule as the console: staff or "Source admins".
 """
@@ -23,43 +24,42 @@ def masked(config: dict) -> dict:
 
 
 class SourceAdminForm(forms.ModelForm):
-    """The config JSON with secret values masked; a mask left as is keeps the stored value."""
+    """Paused and the alarm, plus the transport's own settings form (the one of the wizard, the
+    Settings tab and the API: `settings_form`), bound to the same POST and saved with them."""
 
     class Meta:
         model = Source
-        fields = ["name", "transport", "log_types", "paused", "alarm_minutes", "config"]
+        fields = ["paused", "alarm_minutes"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.initial["config"] = masked(self.instance.config)
-
-    def clean_config(self):
-        config = self.cleaned_data.get("config") or {}
-        original = self.instance.config or {}
-        return {k: (original.get(k) if v == MASK else v) for k, v in config.items()}
+        source, tr = self.instance, self.instance.transport_impl
+        self.settings_submitted = True
+        if self.is_bound:
+            data, self.settings_submitted = tr.form_class.rebound(self.data)
+            self.settings_form = tr.bind_form(data, instance=source)
+        else:
+            self.settings_form = tr.bind_form(
+                config=source.config, name=source.name, log_types=source.log_types, instance=source
+            )
+        self.settings: dict = {}
 
     def clean(self):
-        """Settings pass the same transport form as the wizard and the API (messages per key)."""
         cleaned = super().clean()
-        transport, config = cleaned.get("transport"), cleaned.get("config")
-        if transport not in transports.REGISTRY or not isinstance(config, dict):
-            return cleaned
-        tr = transports.get(transport)
-        data = tr.form_data_from(cleaned.get("name", ""), cleaned.get("log_types") or [], config)
-        form = tr.bind_form(data, instance=self.instance if self.instance.pk else None)
+        tr, form = self.instance.transport_impl, self.settings_form
+        if not self.settings_submitted:  # "+ Add prefix": the form again with one more row
+            form.without_errors()
+            raise forms.ValidationError("A prefix row was added: fill it in, then save.")
         if not form.is_valid():
-            for field, messages in form.error_dict().items():
-                target = "name" if field == "name" else "config"
-                prefix = "" if target == "name" else f"{field}: "
-                self.add_error(target, [prefix + m for m in messages])
-            return cleaned
+            raise forms.ValidationError("Correct the transport settings below.")
         refusal = tr.admin_refusal(form)
         if refusal:
-            self.add_error("config", refusal)
-            return cleaned
-        cleaned["config"] = {**tr.public_config(config), **tr.config_from(form)}
-        cleaned["log_types"] = tr.log_types_from(form)
+            raise forms.ValidationError(refusal)
+        self.settings = {
+            "name": form.cleaned_data["name"],
+            "log_types": tr.log_types_from(form),
+            "config": tr.config_from(form),
+        }
         return cleaned
 
 
@@ -69,9 +69,6 @@ class SourceAdminPermissions:
 
     def has_module_permission(self, request):
         return self.has_view_permission(request)
-
-    def has_add_permission(self, request, *args):
-        return can_manage_sources(request.user)
 
     def has_change_permission(self, request, obj=None):
         return can_manage_sources(request.user)
@@ -106,6 +103,8 @@ class SourceAdmin(SourceAdminPermissions, admin.ModelAdmin):
     ]  # fmt: skip
     list_filter = ["transport", "health", "paused", "created_at"]
 
+    change_form_template = "admin/sources/source/change_form.html"
+
     @admin.display(description="Paused", ordering="paused")
     def paused_label(self, source: Source) -> str:
         """Only a paused source is marked (a boolean column drew a red cross on every other)."""
@@ -113,17 +112,17 @@ class SourceAdmin(SourceAdminPermissions, admin.ModelAdmin):
 
     search_fields = ["name", "health_reason", "config"]
     readonly_fields = [
-        "settings_view", "created_by", "created_at", "updated_at", "last_event_at", "health",
-        "health_reason", "health_checked_at", "backlog_view",
+        "transport", "settings_view", "created_by", "created_at", "updated_at", "last_event_at",
+        "health", "health_reason", "health_checked_at", "backlog_view",
     ]  # fmt: skip
     fieldsets = [
-        (None, {"fields": ["name", "transport", "log_types", "paused", "alarm_minutes"]}),
+        (None, {"fields": ["transport", "paused", "alarm_minutes"]}),
         (
             "Health (decided by the health checks)",
             {"fields": ["health", "health_reason", "health_checked_at", "backlog_view"]},
         ),
         ("Data", {"fields": ["last_event_at"]}),
-        ("Transport settings", {"fields": ["settings_view", "config"]}),
+        ("Stored settings", {"fields": ["settings_view"], "classes": ["collapse"]}),
         ("Record", {"fields": ["created_by", "created_at", "updated_at"]}),
     ]
     actions = ["pause", "resume", "verify_now"]
@@ -147,21 +146,20 @@ class SourceAdmin(SourceAdminPermissions, admin.ModelAdmin):
 
     @admin.display(description="Settings (secrets masked)")
     def settings_view(self, source):
-        return format_html("<pre>{}</pre>", json.dumps(masked(source.config), indent=2))
+        return format_html(
+            "<pre>{}</pre>", json.dumps(masked(source.config), indent=2, ensure_ascii=False)
+        )
+
+    def has_add_permission(self, request, *args):
+        """A source is created by the wizard (it picks the transport, runs the checks, can make
+        the queue), not here."""
+        return False
 
     def save_model(self, request, obj, form, change):
-        if change:
-            changed = {f: form.cleaned_data[f] for f in form.changed_data if f in form.cleaned_data}
-            fresh = Source.objects.get(pk=obj.pk)
-            services.update_source(fresh, request.user, via="admin", **changed)
-            obj.refresh_from_db()
-        else:
-            obj.created_by = request.user
-            super().save_model(request, obj, form, change)
-            if obj.paused:
-                health.pause_changed(obj)
-            created = services.diff({}, services.snapshot(obj))
-            services.record(obj, "created", request.user, created, via="admin")
+        changed = {f: form.cleaned_data[f] for f in form.changed_data if f in form.cleaned_data}
+        fresh = Source.objects.get(pk=obj.pk)
+        services.update_source(fresh, request.user, via="admin", **form.settings, **changed)
+        obj.refresh_from_db()
 
     def delete_model(self, request, obj):
         services.delete_source(obj, request.user, via="admin")

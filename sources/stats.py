@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from sources.models import HourlyStats
+
+RECEIVED_HOURS = 24  # "received in the last 24 h": this hour and the 23 before it
 
 
 def hour_buckets(hours: int, now: datetime | None = None) -> list[datetime]:
@@ -20,15 +22,28 @@ def hour_buckets(hours: int, now: datetime | None = None) -> list[datetime]:
     return [end - timedelta(hours=hours - 1 - i) for i in range(hours)]
 
 
-def hourly_events(source_ids: list[int], hours: int = 24) -> dict[int, list[int]]:
+def events_received(hours: int = RECEIVED_HOURS, now: datetime | None = None) -> int:
+    """Events all sources received in the last `hours` hours (by the hour they arrived): the
+    dashboard's count, the sum of the Log Sources list's column (hourly_events, same buckets)."""
+    _, rows = _window(hours, now)
+    return rows.aggregate(n=Sum("events"))["n"] or 0
+
+
+def _window(hours: int, now: datetime | None) -> tuple[list[datetime], QuerySet[HourlyStats]]:
+    """The hour buckets of the last `hours` hours and the stats rows that fall in them."""
+    buckets = hour_buckets(hours, now)
+    return buckets, HourlyStats.objects.filter(hour__gte=buckets[0], hour__lte=buckets[-1])
+
+
+def hourly_events(
+    source_ids: list[int], hours: int = RECEIVED_HOURS, now: datetime | None = None
+) -> dict[int, list[int]]:
     """{source id: [events per hour, oldest first]} over the last `hours` hours."""
-    buckets = hour_buckets(hours)
+    buckets, rows = _window(hours, now)
     index = {b: i for i, b in enumerate(buckets)}
     series: dict[int, list[int]] = {sid: [0] * hours for sid in source_ids}
     rows = (
-        HourlyStats.objects.filter(source_id__in=source_ids, hour__gte=buckets[0])
-        .values("source_id", "hour")
-        .annotate(n=Sum("events"))
+        rows.filter(source_id__in=source_ids).values("source_id", "hour").annotate(n=Sum("events"))
     )
     for row in rows:
         i = index.get(row["hour"])

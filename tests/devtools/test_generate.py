@@ -15,12 +15,16 @@ import orjson
 import pytest
 
 from devtools.generate import (
+    BUSINESS_DAY,
     OBJECT_KEY_RE,
+    events_in,
     generate_breakages,
     generate_events,
     generate_lines,
     generate_objects,
     object_key,
+    pack_objects,
+    timed_lines,
     write_objects,
 )
 from tests.availability import unavailable
@@ -411,3 +415,41 @@ def test_cli_rejects_bad_values_with_a_message(tmp_path):
     assert "--malformed-rate" in result.stderr
     assert "between 0 and 1" in result.stderr
     assert not any(tmp_path.iterdir())
+
+
+# -- a day's shape ------------------------------------------------------------------------------
+
+
+def test_a_profile_gives_each_hour_its_share_of_the_events():
+    per_hour = tuple(100 * w for w in BUSINESS_DAY)
+    count = events_in(START, SPAN, per_hour)
+    assert count == round(sum(per_hour))
+    lines = list(timed_lines(count, seed=3, start=START, span=SPAN, profile=per_hour))
+    hours = [0] * 24
+    for t, _ in lines:
+        hours[(t // 3_600_000_000_000) % 24] += 1
+    assert len(lines) == count
+    for hour, weight in enumerate(per_hour):  # each hour within a session's spill of its share
+        assert abs(hours[hour] - weight) <= max(25, 0.25 * weight), (hour, hours)
+    assert min(hours[9:16]) > 5 * max(hours[0:5])
+
+
+def test_without_a_profile_the_lines_are_those_of_generate_lines():
+    timed = list(timed_lines(800, seed=9, start=START, malformed_rate=0.01))
+    assert [line for _, line in timed] == list(
+        generate_lines(800, seed=9, start=START, malformed_rate=0.01)
+    )
+    assert [t for t, _ in timed] == sorted(t for t, _ in timed)
+
+
+def test_pack_objects_is_how_generate_objects_packs():
+    timed = timed_lines(700, seed=4, start=START, span=timedelta(hours=3))
+    assert list(pack_objects(timed, 4, events_per_object=100)) == list(
+        generate_objects(700, 4, events_per_object=100, start=START, span=timedelta(hours=3))
+    )
+
+
+def test_a_profile_is_24_positive_weights():
+    for bad in [(1.0,) * 23, (0.0,) + (1.0,) * 23]:
+        with pytest.raises(ValueError, match="24 positive weights"):
+            list(timed_lines(5, start=START, profile=bad))

@@ -33,8 +33,8 @@ from .conftest import BUCKET, WORKER_ENV, queue_is_empty
 pytestmark = pytest.mark.e2e
 
 FEED_SECONDS = 180  # how long both sources are fed; the whole test takes about a minute more
-# demo_feed (./run --demo) adds one object of 200 events every 5 s and 20 raw events every 5 s;
-# this feed is faster on both counts.
+# demo_feed (./run --demo) adds at most 1,200 events an hour (business hours) and a tenth of that
+# as raw events; this feed is far faster on both counts.
 OBJECT_EVERY, EVENTS_PER_OBJECT = 3.0, 200
 MESSAGE_EVERY, EVENTS_PER_MESSAGE = 1.0, 20
 VERIFY_EVERY, VERIFY_WITHIN = 30.0, 30.0

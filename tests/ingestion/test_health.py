@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from ingestion.health import add_hourly, check_all, mark_events_arrived, sparkline
+from ingestion.health import add_hourly, check_all, mark_events_arrived
 from ingestion.models import ObjectLedger
-from sources import runtime, services
+from sources import runtime, services, stats
 from sources.models import HourlyStats, Source, VerificationRun
 from tests.factories import SourceFactory
 
@@ -45,7 +45,7 @@ def test_hourly_stats_add_up_per_log_type_and_hour(db):
         ).events
         == 5
     )
-    assert sparkline(source.pk, hours=3, now=now) == [5, 0, 6]
+    assert stats.hourly_events([source.pk], hours=3, now=now)[source.pk] == [5, 0, 6]
     assert sum(HourlyStats.objects.values_list("failures", flat=True)) == 4
 
 

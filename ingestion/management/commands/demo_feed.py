@@ -1,12 +1,18 @@
 """Feed a local S3/SQS endpoint (moto server) with generated Teleport logs for `./run --demo`.
 
-Creates the bucket `sluice-demo-logs` with a day of history, the queue `sluice-demo-notifications`
-fed by the bucket's ObjectCreated notifications, and the queue `sluice-demo-events` of raw events;
-then adds a new log object (and a message of raw events) every few seconds until stopped.
+Creates the bucket `sluice-demo-logs` holding the last day of a cluster's audit log, the queue
+`sluice-demo-notifications` fed by the bucket's ObjectCreated notifications, and the queue
+`sluice-demo-events` of raw events; then keeps the log going: every few seconds the events whose
+time has come go up as a new object (and the raw events' as a message).
+
+One generated stream runs through the backlog and the live feed (devtools.generate.timed_lines),
+so sessions last minutes across both, and its rate follows a working day (BUSINESS_DAY, UTC):
+--peak-per-hour events an hour at the busiest hours, about a twelfth of that at night.
 """
 
 import itertools
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import orjson
@@ -14,12 +20,47 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from devtools.generate import generate_lines, generate_objects
+from devtools.generate import BUSINESS_DAY, events_in, pack_objects, timed_lines
 from sources import aws
 
 BUCKET = "sluice-demo-logs"
 NOTIFICATION_QUEUE = "sluice-demo-notifications"
 EVENTS_QUEUE = "sluice-demo-events"
+PEAK_PER_HOUR = 1200  # a day of about 13,600 events: ~570 an hour on average
+RAW_SHARE = 0.1  # the raw events queue carries a tenth of the bucket's rate
+STREAM_SPAN = timedelta(days=7)  # one stream's window; the next one follows it
+
+
+class Stream:
+    """A generated log that hands out its lines when their time comes (`until`), window after
+    window, so a session started in one window still ends minutes later in the same one."""
+
+    def __init__(self, seed: int, start: datetime, per_hour: tuple[float, ...]) -> None:
+        self.seed, self.per_hour = seed, per_hour
+        self.lines = self._windows(start)
+        self.next: tuple[int, bytes] | None = next(self.lines, None)
+
+    def _windows(self, start: datetime) -> Iterator[tuple[int, bytes]]:
+        for n in itertools.count():
+            begin = start + n * STREAM_SPAN
+            count = events_in(begin, STREAM_SPAN, self.per_hour)
+            yield from timed_lines(
+                count,
+                self.seed + n,
+                start=begin,
+                span=STREAM_SPAN,
+                malformed_rate=0.002,
+                profile=self.per_hour,
+            )
+
+    def until(self, when: datetime) -> list[tuple[int, bytes]]:
+        """The lines timed before `when` not handed out yet."""
+        limit = int(when.timestamp() * 1_000_000_000)
+        out = []
+        while self.next is not None and self.next[0] < limit:
+            out.append(self.next)
+            self.next = next(self.lines, None)
+        return out
 
 
 class Command(BaseCommand):
@@ -27,9 +68,20 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--interval", type=float, default=5.0, help="Seconds between new objects."
+            "--interval", type=float, default=10.0, help="Seconds between new objects."
         )
-        parser.add_argument("--history-objects", type=int, default=24)
+        parser.add_argument(
+            "--peak-per-hour",
+            type=int,
+            default=PEAK_PER_HOUR,
+            help="Events an hour at the busiest hours of the day (the night has ~1/12 of it).",
+        )
+        parser.add_argument(
+            "--flat", action="store_true", help="The same rate all day (load tests)."
+        )
+        parser.add_argument(
+            "--history-hours", type=int, default=24, help="Hours of backlog (0: none)."
+        )
         parser.add_argument("--events-per-object", type=int, default=200)
         parser.add_argument("--once", action="store_true", help="Create and fill, then exit.")
 
@@ -37,7 +89,9 @@ class Command(BaseCommand):
         self,
         *args,
         interval: float,
-        history_objects: int,
+        peak_per_hour: int,
+        flat: bool,
+        history_hours: int,
         events_per_object: int,
         once: bool,
         **options,
@@ -51,36 +105,29 @@ class Command(BaseCommand):
         self.wait_for_endpoint(s3)
         queue_url = self.create_bucket_and_queues(s3, sqs)
         now = datetime.now(UTC).replace(microsecond=0)
-        uploaded = self.upload(
-            s3,
-            generate_objects(
-                history_objects * events_per_object,
-                seed=1,
-                events_per_object=events_per_object,
-                start=now - timedelta(days=1),
-                span=timedelta(days=1),
-                malformed_rate=0.002,
-            ),
+        day = (1.0,) * 24 if flat else BUSINESS_DAY
+        backlog_start = now - timedelta(hours=history_hours)
+        logs = Stream(1, backlog_start, tuple(peak_per_hour * w for w in day))
+        raw = Stream(1_000_001, now, tuple(peak_per_hour * RAW_SHARE * w for w in day))
+        run = int(now.timestamp())  # object keys of their own for each run (the ledger keeps keys)
+        backlog = logs.until(now)
+        objects = pack_objects(backlog, run, events_per_object=events_per_object)
+        uploaded = self.upload(s3, objects)
+        self.stdout.write(
+            f"demo: {uploaded} objects, {len(backlog)} events of the last {history_hours} h in "
+            f"s3://{BUCKET}/teleport/logs/; then up to {peak_per_hour} events an hour"
+            + ("" if flat else " (business hours, UTC)")
         )
-        self.stdout.write(f"demo: {uploaded} objects of history in s3://{BUCKET}/teleport/logs/")
         if once:
             return
-        for seed in itertools.count(1000):
+        for seed in itertools.count(1):
             time.sleep(interval)
-            start = datetime.now(UTC) - timedelta(seconds=interval)
-            self.upload(
-                s3,
-                generate_objects(
-                    events_per_object,
-                    seed=seed,
-                    events_per_object=events_per_object,
-                    start=start,
-                    span=timedelta(seconds=interval),
-                    malformed_rate=0.002,
-                ),
-            )
-            lines = generate_lines(20, seed=seed, start=start, span=timedelta(seconds=interval))
-            sqs.send_message(QueueUrl=queue_url, MessageBody=b"\n".join(lines).decode())
+            now = datetime.now(UTC)
+            objects = pack_objects(logs.until(now), run + seed, events_per_object=events_per_object)
+            self.upload(s3, objects)
+            lines = [line for _, line in raw.until(now)]
+            if lines:
+                sqs.send_message(QueueUrl=queue_url, MessageBody=b"\n".join(lines).decode())
 
     def wait_for_endpoint(self, s3, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout

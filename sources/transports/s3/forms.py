@@ -84,7 +84,8 @@ class S3SourceForm(AwsSourceForm):
     queue_url = forms.CharField(
         label="Notification queue URL",
         required=False,
-        help_text="The SQS queue receiving the bucket's ObjectCreated notifications.",
+        help_text="The SQS queue receiving the bucket's ObjectCreated notifications: its URL, or "
+        "its name in the account above.",
     )
     list_interval_minutes = forms.IntegerField(
         label="Listing interval (minutes)", min_value=1, max_value=1440, initial=5, required=False
