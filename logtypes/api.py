@@ -14,6 +14,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError, ValidationError
 
 from audit.responses import Body, errors
+from audit.responses import Problem as Conflict
 from audit.roles import can_manage
 from logtypes import custom, registry
 from parsers.evolve import Problem
@@ -132,9 +133,13 @@ def _sample(body: SampleIn) -> bytes:
         raise _sample_error(str(exc)) from None
 
 
-def _save(request: HttpRequest, text: str, name: str | None) -> custom.SchemaVersion:
+def _save(
+    request: HttpRequest, text: str, name: str | None, *, new: bool = False
+) -> custom.SchemaVersion:
     try:
-        return custom.save(text, user=request.user, via="api", name=name)
+        return custom.save(text, user=request.user, via="api", name=name, new=new)
+    except custom.SaveConflict as exc:
+        raise HttpError(409, str(exc)) from None
     except custom.SaveRefused as exc:
         raise _text_errors(exc.problems) from None
 
@@ -145,15 +150,17 @@ def list_schemas(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.post(
-    "", response={201: SchemaOut, **errors(400, 403, 422)}, summary="Create a custom log type"
+    "",
+    response={201: SchemaOut, **errors(400, 403, 422), 409: Conflict},
+    summary="Create a custom log type",
 )
 def create_schema(request: HttpRequest, body: SchemaIn) -> Status:
     _require_admin(request)
     schema, _ = custom.check(body.text)
     if schema is not None and schema.name in registry.current_registry():
         raise _text_errors([Problem(f"{schema.name} exists: PUT a new version", "schema", 1, 1)])
-    version = _save(request, body.text, None)
-    return Status(201, _out(registry.get(version.name), text=version.text))
+    version = _save(request, body.text, None, new=True)  # checked again under the save lock
+    return Status(201, _out(registry.get(version.name), text=version.text, version=version.version))
 
 
 @router.post(
@@ -186,7 +193,7 @@ def read_schema(request: HttpRequest, name: str) -> dict[str, Any]:
 
 @router.put(
     "/{name}",
-    response={200: SchemaOut, **errors(400, 403, 404, 422)},
+    response={200: SchemaOut, **errors(400, 403, 404, 422), 409: Conflict},
     summary="Save a new version of a custom log type",
 )
 def update_schema(request: HttpRequest, name: str, body: SchemaIn) -> dict[str, Any]:
@@ -195,7 +202,7 @@ def update_schema(request: HttpRequest, name: str, body: SchemaIn) -> dict[str, 
     if not custom.editable(name):
         raise HttpError(403, f"{name} is built in and cannot be changed")
     version = _save(request, body.text, name)
-    return _out(registry.get(name), text=version.text)
+    return _out(registry.get(name), text=version.text, version=version.version)
 
 
 @router.get(

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 
 from audit import trail
 from audit.models import AuditEntry
@@ -40,6 +40,10 @@ class SaveRefused(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("; ".join(p.message for p in problems))
+
+
+class SaveConflict(SaveRefused):
+    """Someone saved a version of the same log type at the same moment (reload, then save)."""
 
 
 def check(text: str) -> tuple[Schema | None, list[Problem]]:
@@ -135,14 +139,21 @@ def versions(name: str) -> list[SchemaVersion]:
 
 
 @transaction.atomic
-def save(text: str, *, user=None, via: str = "console", name: str | None = None) -> SchemaVersion:
-    """Save `text` as the next version of its log type; SaveRefused says why it cannot be."""
+def save(
+    text: str, *, user=None, via: str = "console", name: str | None = None, new: bool = False
+) -> SchemaVersion:
+    """Save `text` as the next version of its log type (`new`: only if there is none yet);
+    SaveRefused says why it cannot be. Saves of one log type are serialized: the second of two
+    at the same moment waits, then is checked and numbered against the first."""
     schema, problems = check(text)
     if schema is None:
         raise SaveRefused(problems)
     if name is not None and schema.name != name:
         raise SaveRefused([_problem(text, f"the schema is named {schema.name!r}, not {name!r}")])
+    _lock(schema.name)
     current = _current(schema.name)
+    if current is not None and new:
+        raise SaveRefused([_problem(text, f"{schema.name} exists: save a new version of it")])
     if current is None and not schema.name.startswith(CUSTOM_PREFIX):
         raise SaveRefused(
             [_problem(text, f"a new log type's name starts with {CUSTOM_PREFIX!r} (Custom.MyApp)")]
@@ -154,15 +165,25 @@ def save(text: str, *, user=None, via: str = "console", name: str | None = None)
         if broken:
             raise SaveRefused([Problem(p, "fields", 0, 0) for p in broken])
     previous_text = current.schema.text if current is not None else ""
-    last = SchemaVersion.objects.filter(name=schema.name).select_for_update().first()
-    version = SchemaVersion.objects.create(
-        name=schema.name,
-        version=(last.version + 1) if last else 1,
-        text=text,
-        diff=unified_diff(previous_text, text, schema.name),
-        author=user if getattr(user, "is_authenticated", False) else None,
-        author_label=user.get_username() if getattr(user, "is_authenticated", False) else "",
-    )
+    last = SchemaVersion.objects.filter(name=schema.name).first()
+    number = (last.version + 1) if last else 1
+    try:
+        with transaction.atomic():
+            version = SchemaVersion.objects.create(
+                name=schema.name,
+                version=number,
+                text=text,
+                diff=unified_diff(previous_text, text, schema.name),
+                author=user if getattr(user, "is_authenticated", False) else None,
+                author_label=user.get_username()
+                if getattr(user, "is_authenticated", False)
+                else "",
+            )
+    except IntegrityError:  # a database without the lock (SQLite) and a save at the same moment
+        message = (
+            f"someone saved version {number} of {schema.name} meanwhile; reload and save again"
+        )
+        raise SaveConflict([_problem(text, message)]) from None
     action = AuditEntry.Action.UPDATED if current is not None else AuditEntry.Action.CREATED
     trail.record(
         action,
@@ -174,6 +195,17 @@ def save(text: str, *, user=None, via: str = "console", name: str | None = None)
     )
     _write_file(schema.name, text)  # last: a failing write rolls the version back
     return version
+
+
+def _lock(name: str) -> None:
+    """Hold the log type's lock until the transaction ends (PostgreSQL; SQLite writes one at a
+    time anyway). A row lock would not do: the first version has no row to lock."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_LOCK_SPACE, name])
+
+
+_LOCK_SPACE = 0x5C4E  # the advisory lock namespace of log type saves
 
 
 def unified_diff(before: str, after: str, name: str) -> str:
