@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
-from functools import lru_cache
+from datetime import UTC, datetime
 
 _MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _DIRECTIVES = {
@@ -28,26 +27,18 @@ _DIRECTIVES = {
     "%": "%",
 }
 _DIRECTIVE = re.compile(r"%(.)")
-# datetime() arguments by directive: the group's text as it goes in, or the default
-_ARGUMENTS = (
-    ("Y", "int(Y)", None),
-    ("m", "int(m)", "month"),  # %b sets month when there is no %m
-    ("d", "int(d)", None),
-    ("H", "int(H)", "0"),
-    ("M", "int(M)", "0"),
-    ("S", "int(S)", "0"),
-    ("f", "int(f.ljust(6, '0'))", "0"),
-)
-
-Parsed = Callable[[str], "datetime | None"]
+Parsed = Callable[[str], "tuple[str, datetime] | None"]
+_UTC_ZONES = frozenset({"Z", "+0000", "+00:00", "-0000", "-00:00"})
 
 
 def compile(pattern: str) -> Parsed | None:
-    """A parser of `pattern` returning an aware UTC datetime (None: no match); None when the
-    pattern uses a directive this module does not know (or one twice).
+    """A parser of `pattern` returning (RFC3339 UTC text with microseconds, aware UTC datetime),
+    None when the text does not match; None when the pattern uses a directive this module does
+    not know (or one twice).
 
-    The parser is generated source: one fullmatch, the groups unpacked by position, one
-    datetime() call (about a third of the work of a dict of named groups)."""
+    The parser is generated source: one fullmatch, the groups unpacked by position into ISO 8601
+    text, which `datetime.fromisoformat` checks and reads in C (a datetime() of int()s and its
+    isoformat cost several times as much)."""
     parts: list[str] = []
     letters: list[str] = []  # the groups, in order
     position = 0
@@ -64,50 +55,59 @@ def compile(pattern: str) -> Parsed | None:
     parts.append(re.escape(pattern[position:]))
     if not {"Y", "d"} <= set(letters) or not ({"m", "b"} & set(letters)):
         return None  # no full date: strptime's defaults (1900) are its own business
-    arguments = []
-    for letter, given, default in _ARGUMENTS:
-        arguments.append(given if letter in letters else default)
-    zone = "zone(z)" if "z" in letters else "UTC"
     lines = [
         "def parse(text):",
         "    found = match(text)",
         "    if found is None:",
         "        return None",
-        f"    {', '.join(letters)}, = found.groups()",
+        f"    {', '.join(letters)}{',' if len(letters) == 1 else ''} = found.groups()",
     ]
-    if "b" in letters and "m" not in letters:
+    if "m" in letters:
+        month = "{m:0>2}"
+    else:
         lines += [
             "    month = MONTHS.get(b.lower())",
             "    if month is None:",
             "        return None",
         ]
+        month = "{month}"
+    clock = ":".join(f"{{{x}:0>2}}" if x in letters else "00" for x in "HMS")
+    fraction = "{f:0<6}" if "f" in letters else "000000"
+    local = f'f"{{Y}}-{month}-{{d:0>2}}T{clock}.{fraction}"'
+    if "z" not in letters:
+        lines.append(f"    iso = {local} + 'Z'")
+    else:  # a zone: UTC written directly, other offsets converted
+        lines += [
+            f"    iso = {local}",
+            "    if z in UTC_ZONES:",
+            "        iso += 'Z'",
+            "    else:",
+            "        try:",
+            "            moment = fromisoformat(iso + z).astimezone(UTC)",
+            "        except (ValueError, OverflowError):",
+            "            return None",
+            "        return format_utc(moment), moment",
+        ]
     lines += [
         "    try:",
-        f"        value = datetime({', '.join(arguments)}, tzinfo={zone})",
+        "        return iso, fromisoformat(iso)",
         "    except ValueError:",
         "        return None",
-        "    return value if value.tzinfo is UTC else value.astimezone(UTC)",
     ]
     env = {
         "match": re.compile("".join(parts)).fullmatch,
-        "datetime": datetime,
+        "fromisoformat": datetime.fromisoformat,
+        "format_utc": _format_utc,
         "UTC": UTC,
+        "UTC_ZONES": _UTC_ZONES,
         "MONTHS": _MONTHS,
-        "zone": _zone,
     }
     exec("\n".join(lines), env)  # noqa: S102 - our own code
     return env["parse"]
 
 
-_MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, 1)}
+_MONTHS = {name: f"{number:02d}" for number, name in enumerate(_MONTH_NAMES, 1)}
 
 
-@lru_cache(maxsize=1024)
-def _zone(text: str) -> timezone:
-    """The zone of a %z value (ValueError beyond a day's offset)."""
-    if text == "Z":
-        return UTC
-    sign = -1 if text[0] == "-" else 1
-    digits = text[1:].replace(":", "")
-    offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-    return UTC if not offset else timezone(sign * offset)
+def _format_utc(moment: datetime) -> str:
+    return moment.isoformat(timespec="microseconds")[:-6] + "Z"
