@@ -136,6 +136,14 @@ def _finish(values: dict[str, str], empty: frozenset[str], trim: bool) -> dict[s
     return out
 
 
+NO_HEADER = (
+    "no header line seen for this object: the schema takes its columns from each object's header "
+    "line (csv hasHeader: true without columns), which a stored failed line does not keep; to "
+    "reprocess failed lines, list the columns in the schema (columns: [...], keeping hasHeader: "
+    "true to skip the header line)"
+)
+
+
 # --- csv ----------------------------------------------------------------------------------------
 
 
@@ -492,7 +500,7 @@ class TextParser(Parser):
         if split.learns_header:
             columns = self._headers[1] if self._headers[0] is origin else None
             if columns is None:
-                raise ValueError("no header line seen for this object")
+                raise ValueError(NO_HEADER)
             obj = split(text, columns)
         else:
             obj = split(text)
