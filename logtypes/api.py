@@ -65,6 +65,11 @@ class TestIn(SampleIn):
 
 class InferIn(SampleIn):
     name: str = Field("Custom.Inferred", description="The inferred log type's name")
+    text: str = Field(
+        "",
+        description="A schema to merge the inferred fields into (types widen, never narrow; "
+        "its edits are kept); empty: a new schema",
+    )
 
 
 class TestOut(Schema):
@@ -177,8 +182,10 @@ def test_schema(request: HttpRequest, body: TestIn) -> dict[str, Any]:
     "/infer", response={200: InferOut, **errors(400, 422)}, summary="Infer a schema from a sample"
 )
 def infer_schema(request: HttpRequest, body: InferIn) -> dict[str, str]:
+    if body.text and (problems := custom.check(body.text)[1]):
+        raise _text_errors(problems)
     try:
-        return {"text": custom.infer(_sample(body), body.name, body.stream_type)}
+        return {"text": custom.infer(_sample(body), body.name, body.stream_type, into=body.text)}
     except ValueError as exc:
         raise _sample_error(str(exc)) from None
 

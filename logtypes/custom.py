@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
@@ -27,7 +28,7 @@ from logtypes import registry
 from logtypes.models import SchemaVersion
 from parsers import Origin, ParsedEvent, Schema, SchemaError, compile_schema, load_schema
 from parsers.evolve import Problem, breaking_changes, locate
-from parsers.infer import Inference, InferenceError
+from parsers.infer import Inference, InferenceError, dump_yaml, merge_schema
 from parsers.pipeline import parse_stream
 
 CUSTOM_PREFIX = "Custom."
@@ -117,14 +118,19 @@ def parse_sample(schema: Schema, sample: bytes, stream_type: str = "auto") -> Sa
     return result
 
 
-def infer(sample: bytes, name: str, stream_type: str = "auto") -> str:
-    """A schema (YAML) inferred from a decompressed sample; ValueError when there is nothing."""
+def infer(sample: bytes, name: str, stream_type: str = "auto", *, into: str = "") -> str:
+    """A schema (YAML) inferred from a decompressed sample; ValueError when there is nothing.
+    With `into` (a valid schema's text, e.g. the editor's), the inferred fields are merged into
+    it, widening and never narrowing, the person's edits kept (parsers.infer.merge_schema)."""
     inference = Inference()
     inference.add_stream(sample, stream_type=stream_type)
     try:
-        return inference.to_yaml(name, f"Inferred from {inference.records} sample records.")
+        inferred = inference.schema(name, f"Inferred from {inference.records} sample records.")
     except InferenceError as exc:
         raise ValueError(str(exc)) from None
+    if into and check(into)[0] is not None:
+        return dump_yaml(merge_schema(yaml.safe_load(into), inferred))
+    return dump_yaml(inferred)
 
 
 def editable(name: str) -> bool:

@@ -83,6 +83,13 @@ def test_infer(schemas_dir, viewer_api):  # noqa: F811
     body = {"sample": LINES.decode(), "name": "Custom.Api"}
     text = viewer_api.post(f"{API}/infer", body, content_type=JSON).json()["text"]
     assert text.startswith("schema: Custom.Api")
+    edited = APP.replace("  - name: level\n", "  - name: level\n    description: Severity.\n")
+    merged = viewer_api.post(f"{API}/infer", {**body, "text": edited}, content_type=JSON)
+    assert merged.json()["text"].startswith("schema: Custom.App")  # the given schema's name
+    assert "description: Severity." in merged.json()["text"]
+    broken = viewer_api.post(f"{API}/infer", {**body, "text": "fields: 3"}, content_type=JSON)
+    assert broken.status_code == 422
+    assert broken.json()["detail"][0]["loc"] == ["body", "text"]
 
 
 def test_a_body_that_is_not_a_json_object_answers_422(schemas_dir, admin_api):  # noqa: F811
