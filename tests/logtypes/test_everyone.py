@@ -191,3 +191,33 @@ def test_failed_lines_of_a_csv_that_learns_its_header_reprocess_once_columns_are
     assert (result.parsed, result.still_failing) == (1, 0)
     fixed = Event.objects.get(line=3)
     assert fixed.fields == {"time": "2026-11-27T10:00:01.000000Z", "bytes": 7}
+
+
+def test_search_shows_a_custom_log_types_own_columns_by_default(firewall, viewer_client):
+    """Until the user picks columns, a log type's rows show its schema's scalar fields (required
+    first, the event time being the row's time already); Teleport keeps its catalog's columns."""
+    from events.search import SearchState
+    from logtypes.registry import default_columns
+
+    assert default_columns(FIREWALL) == (
+        "action",
+        "rule",
+        "src_ip",
+        "dst_port",
+        "dst_zone",
+        "conn_opened",
+    )
+    assert default_columns("Gravitational.TeleportAudit")[:3] == ("event", "code", "user")
+    assert default_columns("Nope.Nope") == ("event", "user")
+    assert SearchState(log_type=FIREWALL).shown_columns() == default_columns(FIREWALL)
+
+    EventFactory(
+        p_log_type=FIREWALL,
+        fields={"action": "deny", "rule": "ssh-guard", "src_ip": "203.0.113.9", "dst_port": 22},
+    )
+    html = viewer_client.get("/search/", {"log_type": FIREWALL}).content.decode()
+    assert "<th>rule " in html
+    assert "ssh-guard" in html
+    assert "203.0.113.9" in html
+    chosen = viewer_client.get("/search/", {"log_type": FIREWALL, "cols": "rule"}).content
+    assert "<th>action " not in chosen.decode()  # the user's pick wins
