@@ -423,7 +423,8 @@ class TextParser(Parser):
         self._split = build_splitter(schema.parser) if schema.parser is not None else None
         self._transform = compile_transforms(schema.fields)
         self._header_lines = self._split.header_lines if self._split is not None else 0
-        self._headers: list[Any] = [None, None, None]  # origin, its columns, their fast path
+        # (origin, its columns, their fast path): one tuple, replaced whole (threads may share)
+        self._headers: tuple[Any, ...] = (None, None, None)
         self._fast_by_header: dict[tuple[str, ...], Callable[..., Any] | None] = {}
         learns = self._split is not None and self._split.learns_header
         self._fast = None if learns else self._compile_fast(None)
@@ -442,8 +443,8 @@ class TextParser(Parser):
             self._header(raw, origin, line)
             return None
         fast = self._fast
-        if fast is None and self._headers[0] is origin:
-            fast = self._headers[2]
+        if fast is None and (headers := self._headers)[0] is origin:
+            fast = headers[2]
         if fast is not None:
             try:
                 text = raw if type(raw) is str else raw.decode("utf-8")
@@ -498,7 +499,8 @@ class TextParser(Parser):
         text = text.rstrip("\r\n")
         split = self._split
         if split.learns_header:
-            columns = self._headers[1] if self._headers[0] is origin else None
+            headers = self._headers
+            columns = headers[1] if headers[0] is origin else None
             if columns is None:
                 raise ValueError(NO_HEADER)
             obj = split(text, columns)
@@ -519,7 +521,7 @@ class TextParser(Parser):
         if line == self._header_lines and isinstance(split, CsvSplitter) and split.learns_header:
             text = raw.decode("utf-8", "replace") if isinstance(raw, bytes | bytearray) else raw
             columns = split.header(text.rstrip("\r\n"))
-            self._headers[:] = [origin, columns, self._fast_for_header(columns)]
+            self._headers = (origin, columns, self._fast_for_header(columns))
 
     def _fast_for_header(self, columns: list[str]) -> Callable[..., Any] | None:
         key = tuple(columns)
