@@ -129,8 +129,22 @@ def infer(sample: bytes, name: str, stream_type: str = "auto", *, into: str = ""
     except InferenceError as exc:
         raise ValueError(str(exc)) from None
     if into and check(into)[0] is not None:
-        return dump_yaml(merge_schema(yaml.safe_load(into), inferred))
+        existing = yaml.safe_load(into)
+        merged = merge_schema(existing, inferred)
+        misfits = _misfits(merged, sample, stream_type)
+        if misfits:  # an int the person chose too narrow for the sample: widened after all
+            merged = merge_schema(existing, inferred, widen=misfits)
+        return dump_yaml(merged)
     return dump_yaml(inferred)
+
+
+def _misfits(doc: dict[str, Any], sample: bytes, stream_type: str) -> frozenset[str]:
+    """The schema's top-level fields some sample value did not fit (it went to p_extra)."""
+    schema, _ = check(dump_yaml(doc))
+    if schema is None:
+        return frozenset()
+    left_out = parse_sample(schema, sample, stream_type).extra_keys
+    return frozenset(f.name for f in schema.fields if f.name in left_out)
 
 
 def editable(name: str) -> bool:

@@ -463,26 +463,38 @@ _INFERRED_TIME_FORMATS = _UNIX_FORMATS | {"rfc3339"}
 _TYPE_KEYS = ("type", "timeFormats", "fields", "element", "isEmbeddedJSON")
 
 
-def merge_schema(existing: dict[str, Any], inferred: dict[str, Any]) -> dict[str, Any]:
+def merge_schema(
+    existing: dict[str, Any], inferred: dict[str, Any], widen: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """`existing` (a schema mapping someone edited) widened to hold what `inferred` saw: its
     fields keep their names, order, descriptions, indicators and other edits; a type only ever
     widens (int -> bigint -> float -> string, anything else that differs -> string or json);
     `required` only goes away (also from fields the sample lacks); fields it lacks are
     appended, not required (stored data did not have them) and not the event time when it
-    already has one."""
+    already has one. An int the person chose narrower than inference's bigint stays (inference
+    writes bigint for any integers) unless its top-level name is in `widen` (the caller saw a
+    sample value it does not take)."""
     out = dict(existing)
     fields = existing.get("fields") or []
     has_event_time = any(f.get("isEventTime") for f in fields if isinstance(f, dict))
-    out["fields"] = _merge_fields(fields, inferred.get("fields") or [], event_time=has_event_time)
+    out["fields"] = _merge_fields(
+        fields, inferred.get("fields") or [], event_time=has_event_time, widen=widen
+    )
     return out
 
 
 def _merge_fields(
-    existing: list[dict[str, Any]], inferred: list[dict[str, Any]], *, event_time: bool
+    existing: list[dict[str, Any]],
+    inferred: list[dict[str, Any]],
+    *,
+    event_time: bool,
+    widen: frozenset[str] = frozenset(),
 ) -> list[dict[str, Any]]:
     seen = {f.get("name"): f for f in inferred if isinstance(f, dict)}
     merged = [
-        _widen(field, seen[field["name"]]) if field.get("name") in seen else _optional(field)
+        _widen(field, seen[field["name"]], field.get("name") in widen)
+        if field.get("name") in seen
+        else _optional(field)
         for field in existing
     ]
     names = {field.get("name") for field in existing}
@@ -503,7 +515,7 @@ def _optional(field: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in field.items() if k != "required"}
 
 
-def _widen(mine: dict[str, Any], seen: dict[str, Any]) -> dict[str, Any]:
+def _widen(mine: dict[str, Any], seen: dict[str, Any], misfit: bool = False) -> dict[str, Any]:
     """One field of `existing` holding the values `seen` describes."""
     out = dict(mine)
     if out.get("required") and not seen.get("required"):
@@ -520,7 +532,7 @@ def _widen(mine: dict[str, Any], seen: dict[str, Any]) -> dict[str, Any]:
         )
     elif mine_type == seen_type == "array":
         out["element"] = _widen(mine.get("element") or {}, seen.get("element") or {})
-    elif mine_type != seen_type and not _holds(mine, seen_type):
+    elif mine_type != seen_type and not _holds(mine, seen_type, misfit):
         for key in _TYPE_KEYS:
             out.pop(key, None)
         out["type"] = _wider(mine_type, seen_type)
@@ -528,12 +540,14 @@ def _widen(mine: dict[str, Any], seen: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _holds(mine: dict[str, Any], seen_type: Any) -> bool:
+def _holds(mine: dict[str, Any], seen_type: Any, misfit: bool = False) -> bool:
     """Whether the person's field already takes the values of a field inferred as `seen_type`."""
     mine_type = mine.get("type")
     if mine_type in ("string", "json"):
         return True  # strings take numbers, booleans and objects as their JSON text
     if mine_type in _NUMBERS and seen_type in _NUMBERS:
+        if seen_type == "bigint" and mine_type != "float":  # any integers: maybe in range
+            return not misfit
         return _NUMBERS.index(mine_type) >= _NUMBERS.index(seen_type)
     if mine_type == "timestamp":
         formats = set(mine.get("timeFormats") or ())

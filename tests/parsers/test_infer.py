@@ -419,6 +419,12 @@ def test_merging_never_narrows_a_type_the_person_chose_wider():
     )
     merged = merge_schema(wide, inferred(sample).schema())
     assert {f["name"]: f["type"] for f in merged["fields"]}["status"] == "string"
+    # inference writes bigint for any integers: the person's smallint stays, unless the caller
+    # saw a value it does not take
+    small = merge_schema(edited, inferred(sample).schema())
+    assert {f["name"]: f["type"] for f in small["fields"]}["status"] == "smallint"
+    widened = merge_schema(edited, inferred(sample).schema(), widen=frozenset({"status"}))
+    assert {f["name"]: f["type"] for f in widened["fields"]}["status"] == "bigint"
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
