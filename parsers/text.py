@@ -256,10 +256,9 @@ class PatternSplitter(Splitter):
             "        return NOFAST",
         ]
         flat = [p[0] for p in positions.values() if len(p) == 1]
-        if not names:
-            pass
-        elif len(flat) == len(names) == self.pattern.groups and flat == sorted(flat):
-            lines.append(f"    {_unpack(len(names))} = found.groups()")
+        if len(flat) == len(names) == self.pattern.groups and flat == sorted(flat):
+            if names:  # (fastmatch may skip every field)
+                lines.append(f"    {_unpack(len(names))} = found.groups()")
         else:
             lines.append("    g = found.groups()")
             for slot, found_at in enumerate(positions.values()):
