@@ -183,7 +183,8 @@ class Editor:
         schema, _ = custom.check(self.text)
         name = self.name or (schema.name if schema else "Custom.MyApp")
         # a schema of the person's own (not the untouched starter) takes the inferred fields in
-        into = self.text if schema is not None and self.text.strip() != NEW_SCHEMA.strip() else ""
+        untouched = self.text.replace("\r\n", "\n").strip() == NEW_SCHEMA.strip()  # (CRLF: forms)
+        into = self.text if schema is not None and not untouched else ""
         try:
             self.text = custom.infer(sample, name, self.stream_type, into=into)
         except ValueError as exc:
