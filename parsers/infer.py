@@ -537,6 +537,10 @@ def _widen(mine: dict[str, Any], seen: dict[str, Any], misfit: bool = False) -> 
             out.pop(key, None)
         out["type"] = _wider(mine_type, seen_type)
         out.pop("isEventTime", None)
+        if out["type"] not in ("string", "bigint"):  # json and float take no indicators
+            out.pop("indicators", None)
+        if out["type"] != "string":
+            out.pop("validate", None)
     return out
 
 
