@@ -489,7 +489,9 @@ def _merge_fields(
     *,
     event_time: bool,
     widen: frozenset[str] = frozenset(),
+    clashes: list[Any] | None = None,
 ) -> list[dict[str, Any]]:
+    clashes = [] if clashes is None else clashes  # names left out: their columns clash
     seen = {f.get("name"): f for f in inferred if isinstance(f, dict)}
     merged = [
         _widen(field, seen[field["name"]], field.get("name") in widen)
@@ -501,12 +503,16 @@ def _merge_fields(
     columns = {column_name(str(field.get("name"))) for field in existing}
     for field in inferred:
         name = field.get("name")
-        if name not in names and column_name(str(name)) not in columns:  # a clash: to p_extra
-            columns.add(column_name(str(name)))
-            added = _optional(field)
-            if event_time:
-                added.pop("isEventTime", None)
-            merged.append(added)
+        if name in names:
+            continue
+        if column_name(str(name)) in columns:  # a clash: its values go to p_extra
+            clashes.append(name)
+            continue
+        columns.add(column_name(str(name)))
+        added = _optional(field)
+        if event_time:
+            added.pop("isEventTime", None)
+        merged.append(added)
     return merged
 
 
@@ -527,9 +533,16 @@ def _widen(mine: dict[str, Any], seen: dict[str, Any], misfit: bool = False) -> 
             f for f in seen.get("timeFormats") or [] if f not in formats
         ]
     elif mine_type == seen_type == "object":
-        out["fields"] = _merge_fields(
-            mine.get("fields") or [], seen.get("fields") or [], event_time=True
+        clashes: list[Any] = []
+        fields = _merge_fields(
+            mine.get("fields") or [], seen.get("fields") or [], event_time=True, clashes=clashes
         )
+        if clashes:  # an unknown sub-key would send the whole object to p_extra
+            for key in _TYPE_KEYS:
+                out.pop(key, None)
+            out["type"] = "json"
+        else:
+            out["fields"] = fields
     elif mine_type == seen_type == "array":
         out["element"] = _widen(mine.get("element") or {}, seen.get("element") or {})
     elif mine_type != seen_type and not _holds(mine, seen_type, misfit):
