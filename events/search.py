@@ -24,6 +24,7 @@ from audit.responses import MAX_ID
 from events.filters import DateOutOfRange, resolve_json_fields, to_q, utc_datetime
 from events.models import Event, EventMinuteCount
 from events.query import QueryError, parse
+from logtypes.registry import default_columns
 
 RANGE_PRESETS: dict[str, tuple[str, timedelta]] = {
     "15m": ("Last 15 minutes", timedelta(minutes=15)),
@@ -39,18 +40,7 @@ MAX_PAGE_SIZE = 500
 HISTOGRAM_MAX_BARS = 60
 BUCKET_STEPS = (60, 300, 600, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 7 * 86400)
 FACET_SAMPLE = 10_000
-DEFAULT_COLUMNS = {
-    "Gravitational.TeleportAudit": (
-        "event",
-        "code",
-        "user",
-        "login",
-        "addr_remote",
-        "server_hostname",
-        "sid",
-    ),
-}
-FALLBACK_COLUMNS = ("event", "user")
+DEFAULT_LOG_TYPE = "Gravitational.TeleportAudit"  # whose columns show when no log type is picked
 
 
 class StateError(ValueError):
@@ -182,7 +172,7 @@ class SearchState:
     def shown_columns(self) -> tuple[str, ...]:
         if self.columns:
             return self.columns
-        return DEFAULT_COLUMNS.get(self.log_type or "Gravitational.TeleportAudit", FALLBACK_COLUMNS)
+        return default_columns(self.log_type or DEFAULT_LOG_TYPE)
 
     def with_column(self, name: str) -> SearchState:
         shown = self.shown_columns()

@@ -16,7 +16,7 @@ from events.store import write_batch
 from ingestion.health import add_hourly, mark_events_arrived
 from ingestion.process import detect, group_alerts
 from logtypes.registry import classifier_for
-from parsers import Origin, ParsedEvent
+from parsers import Origin, ParsedEvent, ParseFailure
 from sources.models import Source
 
 CHUNK = 2000
@@ -50,13 +50,18 @@ def _reprocess_object(source, key, version, failures, result: ReprocessResult) -
     origin = Origin(str(source.pk), key, version)
     parsed: list[ParsedEvent] = []
     fixed_ids = []
+    changed = []  # still failing, for another reason now: the failure says the current one
     for failure in failures:
         outcome = classifier.parse(bytes(failure.raw), origin, failure.line, offset=failure.offset)
         if type(outcome) is ParsedEvent:
             parsed.append(outcome)
             fixed_ids.append(failure.pk)
-        else:
-            result.still_failing += 1
+            continue
+        result.still_failing += 1
+        if type(outcome) is ParseFailure and outcome.error != failure.error:
+            failure.error = outcome.error
+            changed.append(failure)
+    Failure.objects.bulk_update(changed, ["error"])
     if not parsed:
         return
     groups: set[str] = set()

@@ -14,6 +14,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError, ValidationError
 
 from audit.responses import Body, errors
+from audit.responses import Problem as Conflict
 from audit.roles import can_manage
 from logtypes import custom, registry
 from parsers.evolve import Problem
@@ -64,6 +65,11 @@ class TestIn(SampleIn):
 
 class InferIn(SampleIn):
     name: str = Field("Custom.Inferred", description="The inferred log type's name")
+    text: str = Field(
+        "",
+        description="A schema to merge the inferred fields into (types widen, never narrow; "
+        "its edits are kept); empty: a new schema",
+    )
 
 
 class TestOut(Schema):
@@ -132,9 +138,13 @@ def _sample(body: SampleIn) -> bytes:
         raise _sample_error(str(exc)) from None
 
 
-def _save(request: HttpRequest, text: str, name: str | None) -> custom.SchemaVersion:
+def _save(
+    request: HttpRequest, text: str, name: str | None, *, new: bool = False
+) -> custom.SchemaVersion:
     try:
-        return custom.save(text, user=request.user, via="api", name=name)
+        return custom.save(text, user=request.user, via="api", name=name, new=new)
+    except custom.SaveConflict as exc:
+        raise HttpError(409, str(exc)) from None
     except custom.SaveRefused as exc:
         raise _text_errors(exc.problems) from None
 
@@ -145,15 +155,17 @@ def list_schemas(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.post(
-    "", response={201: SchemaOut, **errors(400, 403, 422)}, summary="Create a custom log type"
+    "",
+    response={201: SchemaOut, **errors(400, 403, 422), 409: Conflict},
+    summary="Create a custom log type",
 )
 def create_schema(request: HttpRequest, body: SchemaIn) -> Status:
     _require_admin(request)
     schema, _ = custom.check(body.text)
     if schema is not None and schema.name in registry.current_registry():
         raise _text_errors([Problem(f"{schema.name} exists: PUT a new version", "schema", 1, 1)])
-    version = _save(request, body.text, None)
-    return Status(201, _out(registry.get(version.name), text=version.text))
+    version = _save(request, body.text, None, new=True)  # checked again under the save lock
+    return Status(201, _out(registry.get(version.name), text=version.text, version=version.version))
 
 
 @router.post(
@@ -170,8 +182,10 @@ def test_schema(request: HttpRequest, body: TestIn) -> dict[str, Any]:
     "/infer", response={200: InferOut, **errors(400, 422)}, summary="Infer a schema from a sample"
 )
 def infer_schema(request: HttpRequest, body: InferIn) -> dict[str, str]:
+    if body.text and (problems := custom.check(body.text)[1]):
+        raise _text_errors(problems)
     try:
-        return {"text": custom.infer(_sample(body), body.name, body.stream_type)}
+        return {"text": custom.infer(_sample(body), body.name, body.stream_type, into=body.text)}
     except ValueError as exc:
         raise _sample_error(str(exc)) from None
 
@@ -186,7 +200,7 @@ def read_schema(request: HttpRequest, name: str) -> dict[str, Any]:
 
 @router.put(
     "/{name}",
-    response={200: SchemaOut, **errors(400, 403, 404, 422)},
+    response={200: SchemaOut, **errors(400, 403, 404, 422), 409: Conflict},
     summary="Save a new version of a custom log type",
 )
 def update_schema(request: HttpRequest, name: str, body: SchemaIn) -> dict[str, Any]:
@@ -195,7 +209,7 @@ def update_schema(request: HttpRequest, name: str, body: SchemaIn) -> dict[str, 
     if not custom.editable(name):
         raise HttpError(403, f"{name} is built in and cannot be changed")
     version = _save(request, body.text, name)
-    return _out(registry.get(name), text=version.text)
+    return _out(registry.get(name), text=version.text, version=version.version)
 
 
 @router.get(

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 
 from audit import trail
 from audit.models import AuditEntry
@@ -27,7 +28,7 @@ from logtypes import registry
 from logtypes.models import SchemaVersion
 from parsers import Origin, ParsedEvent, Schema, SchemaError, compile_schema, load_schema
 from parsers.evolve import Problem, breaking_changes, locate
-from parsers.infer import Inference, InferenceError
+from parsers.infer import Inference, InferenceError, dump_yaml, merge_schema
 from parsers.pipeline import parse_stream
 
 CUSTOM_PREFIX = "Custom."
@@ -40,6 +41,10 @@ class SaveRefused(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("; ".join(p.message for p in problems))
+
+
+class SaveConflict(SaveRefused):
+    """Someone saved a version of the same log type at the same moment (reload, then save)."""
 
 
 def check(text: str) -> tuple[Schema | None, list[Problem]]:
@@ -113,14 +118,33 @@ def parse_sample(schema: Schema, sample: bytes, stream_type: str = "auto") -> Sa
     return result
 
 
-def infer(sample: bytes, name: str, stream_type: str = "auto") -> str:
-    """A schema (YAML) inferred from a decompressed sample; ValueError when there is nothing."""
+def infer(sample: bytes, name: str, stream_type: str = "auto", *, into: str = "") -> str:
+    """A schema (YAML) inferred from a decompressed sample; ValueError when there is nothing.
+    With `into` (a valid schema's text, e.g. the editor's), the inferred fields are merged into
+    it, widening and never narrowing, the person's edits kept (parsers.infer.merge_schema)."""
     inference = Inference()
     inference.add_stream(sample, stream_type=stream_type)
     try:
-        return inference.to_yaml(name, f"Inferred from {inference.records} sample records.")
+        inferred = inference.schema(name, f"Inferred from {inference.records} sample records.")
     except InferenceError as exc:
         raise ValueError(str(exc)) from None
+    if into and check(into)[0] is not None:
+        existing = yaml.safe_load(into)
+        merged = merge_schema(existing, inferred)
+        misfits = _misfits(merged, sample, stream_type)
+        if misfits:  # an int the person chose too narrow for the sample: widened after all
+            merged = merge_schema(existing, inferred, widen=misfits)
+        return dump_yaml(merged)
+    return dump_yaml(inferred)
+
+
+def _misfits(doc: dict[str, Any], sample: bytes, stream_type: str) -> frozenset[str]:
+    """The schema's top-level fields some sample value did not fit (it went to p_extra)."""
+    schema, _ = check(dump_yaml(doc))
+    if schema is None:
+        return frozenset()
+    left_out = parse_sample(schema, sample, stream_type).extra_keys
+    return frozenset(f.name for f in schema.fields if f.name in left_out)
 
 
 def editable(name: str) -> bool:
@@ -135,14 +159,21 @@ def versions(name: str) -> list[SchemaVersion]:
 
 
 @transaction.atomic
-def save(text: str, *, user=None, via: str = "console", name: str | None = None) -> SchemaVersion:
-    """Save `text` as the next version of its log type; SaveRefused says why it cannot be."""
+def save(
+    text: str, *, user=None, via: str = "console", name: str | None = None, new: bool = False
+) -> SchemaVersion:
+    """Save `text` as the next version of its log type (`new`: only if there is none yet);
+    SaveRefused says why it cannot be. Saves of one log type are serialized: the second of two
+    at the same moment waits, then is checked and numbered against the first."""
     schema, problems = check(text)
     if schema is None:
         raise SaveRefused(problems)
     if name is not None and schema.name != name:
         raise SaveRefused([_problem(text, f"the schema is named {schema.name!r}, not {name!r}")])
+    _lock(schema.name)
     current = _current(schema.name)
+    if current is not None and new:
+        raise SaveRefused([_problem(text, f"{schema.name} exists: save a new version of it")])
     if current is None and not schema.name.startswith(CUSTOM_PREFIX):
         raise SaveRefused(
             [_problem(text, f"a new log type's name starts with {CUSTOM_PREFIX!r} (Custom.MyApp)")]
@@ -154,15 +185,25 @@ def save(text: str, *, user=None, via: str = "console", name: str | None = None)
         if broken:
             raise SaveRefused([Problem(p, "fields", 0, 0) for p in broken])
     previous_text = current.schema.text if current is not None else ""
-    last = SchemaVersion.objects.filter(name=schema.name).select_for_update().first()
-    version = SchemaVersion.objects.create(
-        name=schema.name,
-        version=(last.version + 1) if last else 1,
-        text=text,
-        diff=unified_diff(previous_text, text, schema.name),
-        author=user if getattr(user, "is_authenticated", False) else None,
-        author_label=user.get_username() if getattr(user, "is_authenticated", False) else "",
-    )
+    last = SchemaVersion.objects.filter(name=schema.name).first()
+    number = (last.version + 1) if last else 1
+    try:
+        with transaction.atomic():
+            version = SchemaVersion.objects.create(
+                name=schema.name,
+                version=number,
+                text=text,
+                diff=unified_diff(previous_text, text, schema.name),
+                author=user if getattr(user, "is_authenticated", False) else None,
+                author_label=user.get_username()
+                if getattr(user, "is_authenticated", False)
+                else "",
+            )
+    except IntegrityError:  # a database without the lock (SQLite) and a save at the same moment
+        message = (
+            f"someone saved version {number} of {schema.name} meanwhile; reload and save again"
+        )
+        raise SaveConflict([_problem(text, message)]) from None
     action = AuditEntry.Action.UPDATED if current is not None else AuditEntry.Action.CREATED
     trail.record(
         action,
@@ -174,6 +215,17 @@ def save(text: str, *, user=None, via: str = "console", name: str | None = None)
     )
     _write_file(schema.name, text)  # last: a failing write rolls the version back
     return version
+
+
+def _lock(name: str) -> None:
+    """Hold the log type's lock until the transaction ends (PostgreSQL; SQLite writes one at a
+    time anyway). A row lock would not do: the first version has no row to lock."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_LOCK_SPACE, name])
+
+
+_LOCK_SPACE = 0x5C4E  # the advisory lock namespace of log type saves
 
 
 def unified_diff(before: str, after: str, name: str) -> str:

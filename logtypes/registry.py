@@ -6,7 +6,8 @@ settings.SLUICE_SCHEMAS_DIR, which may replace a built-in one of the same name) 
 console shows on its tile: title, vendor, category, icon and transports. Tile metadata comes, last
 one winning, from `logtypes/catalog.yml` (the built-in log types), optional top-level keys of the
 schema document, and a `catalog.yml` in SLUICE_SCHEMAS_DIR (name -> metadata), so a vendor's
-schema text can stay exactly as published.
+schema text can stay exactly as published. A catalog entry may also name search's default
+`columns` for the log type; without them they come from its schema (`LogType.default_columns`).
 
 The registry is reloaded when a file of that folder changes, is added or goes away: every process
 (web or worker) picks up a new or fixed schema on its next look-up, without a restart. A schema
@@ -28,7 +29,15 @@ import yaml
 from django.conf import settings
 
 import parsers
-from parsers import Classifier, Parser, Schema, SchemaError, default_registry, load_schema
+from parsers import (
+    Classifier,
+    Parser,
+    Schema,
+    SchemaError,
+    column_name,
+    default_registry,
+    load_schema,
+)
 from parsers.registry import schema_files
 
 log = logging.getLogger(__name__)
@@ -37,6 +46,9 @@ CATALOG_FILE = "catalog.yml"
 BUILTIN_CATALOG = Path(__file__).resolve().parent / CATALOG_FILE
 TRANSPORTS = ("s3", "sqs")
 DEFAULT_CATEGORY = "Custom"
+SCALAR_TYPES = frozenset({"string", "smallint", "int", "bigint", "float", "boolean", "timestamp"})
+DEFAULT_COLUMN_COUNT = 6
+FALLBACK_COLUMNS = ("event", "user")  # an unknown log type, or one without a scalar field
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,6 +62,19 @@ class LogType:
     icon: str
     transports: tuple[str, ...]
     parsed: parsers.LogType = field(repr=False)
+    columns: tuple[str, ...] = ()  # search's default columns when the metadata names them
+
+    @property
+    def default_columns(self) -> tuple[str, ...]:
+        """The columns search shows for this log type until the user picks some: the metadata's
+        `columns`, else the first top-level scalar fields, required ones first (the event time
+        is the row's own time column already)."""
+        if self.columns:
+            return self.columns
+        fields = self.schema.fields
+        scalars = [f for f in fields if f.type in SCALAR_TYPES and not f.is_event_time]
+        ordered = [f for f in scalars if f.required] + [f for f in scalars if not f.required]
+        return tuple(f.column for f in ordered[:DEFAULT_COLUMN_COUNT]) or FALLBACK_COLUMNS
 
     @property
     def schema(self) -> Schema:
@@ -83,6 +108,9 @@ class LogType:
         transports = meta.get("transports") or TRANSPORTS
         if isinstance(transports, str):
             transports = (transports,)
+        columns = meta.get("columns") or ()
+        if isinstance(columns, str):
+            columns = (columns,)
         return cls(
             name=parsed.name,
             title=title,
@@ -91,6 +119,7 @@ class LogType:
             icon=str(meta.get("icon") or _slug(title)),
             transports=tuple(str(t) for t in transports),
             parsed=parsed,
+            columns=tuple(column_name(str(c)) for c in columns),
         )
 
 
@@ -213,6 +242,12 @@ def all() -> list[LogType]:  # shadows the built-in all() in this module: do not
 
 def names() -> list[str]:
     return current_registry().names()
+
+
+def default_columns(name: str) -> tuple[str, ...]:
+    """Search's columns for a log type until the user picks some (any name: unknown ones too)."""
+    reg = current_registry()
+    return reg.get(name).default_columns if name in reg else FALLBACK_COLUMNS
 
 
 def classifier_for(log_types: Iterable[str]) -> Classifier:

@@ -182,8 +182,11 @@ class Editor:
             return self.partial("editor", status=400)
         schema, _ = custom.check(self.text)
         name = self.name or (schema.name if schema else "Custom.MyApp")
+        # a schema of the person's own (not the untouched starter) takes the inferred fields in
+        untouched = self.text.replace("\r\n", "\n").strip() == NEW_SCHEMA.strip()  # (CRLF: forms)
+        into = self.text if schema is not None and not untouched else ""
         try:
-            self.text = custom.infer(sample, name, self.stream_type)
+            self.text = custom.infer(sample, name, self.stream_type, into=into)
         except ValueError as exc:
             self.sample_error = str(exc)
             return self.partial("editor", status=400)

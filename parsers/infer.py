@@ -453,3 +453,132 @@ def _mark_event_time(fields: list[dict[str, Any]]) -> None:
             best, chosen = score, field
     if chosen is not None:
         chosen["isEventTime"] = True
+
+
+# --- merging an inferred schema into one a person wrote ---------------------------------------
+
+_NUMBERS = ("smallint", "int", "bigint", "float")  # each holds the ones before it
+_UNIX_FORMATS = frozenset({"unix", "unix_ms", "unix_us", "unix_ns"})
+_INFERRED_TIME_FORMATS = _UNIX_FORMATS | {"rfc3339"}
+_TYPE_KEYS = ("type", "timeFormats", "fields", "element", "isEmbeddedJSON")
+
+
+def merge_schema(
+    existing: dict[str, Any], inferred: dict[str, Any], widen: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """`existing` (a schema mapping someone edited) widened to hold what `inferred` saw: its
+    fields keep their names, order, descriptions, indicators and other edits; a type only ever
+    widens (int -> bigint -> float -> string, anything else that differs -> string or json);
+    `required` only goes away (also from fields the sample lacks); fields it lacks are
+    appended, not required (stored data did not have them) and not the event time when it
+    already has one. An int the person chose narrower than inference's bigint stays (inference
+    writes bigint for any integers) unless its top-level name is in `widen` (the caller saw a
+    sample value it does not take)."""
+    out = dict(existing)
+    fields = existing.get("fields") or []
+    has_event_time = any(f.get("isEventTime") for f in fields if isinstance(f, dict))
+    out["fields"] = _merge_fields(
+        fields, inferred.get("fields") or [], event_time=has_event_time, widen=widen
+    )
+    return out
+
+
+def _merge_fields(
+    existing: list[dict[str, Any]],
+    inferred: list[dict[str, Any]],
+    *,
+    event_time: bool,
+    widen: frozenset[str] = frozenset(),
+    clashes: list[Any] | None = None,
+) -> list[dict[str, Any]]:
+    clashes = [] if clashes is None else clashes  # names left out: their columns clash
+    seen = {f.get("name"): f for f in inferred if isinstance(f, dict)}
+    merged = [
+        _widen(field, seen[field["name"]], field.get("name") in widen)
+        if field.get("name") in seen
+        else _optional(field)
+        for field in existing
+    ]
+    names = {field.get("name") for field in existing}
+    columns = {column_name(str(field.get("name"))) for field in existing}
+    for field in inferred:
+        name = field.get("name")
+        if name in names:
+            continue
+        if column_name(str(name)) in columns:  # a clash: its values go to p_extra
+            clashes.append(name)
+            continue
+        columns.add(column_name(str(name)))
+        added = _optional(field)
+        if event_time:
+            added.pop("isEventTime", None)
+        merged.append(added)
+    return merged
+
+
+def _optional(field: dict[str, Any]) -> dict[str, Any]:
+    """A field the sample never had (or only as null) cannot be required of it."""
+    return {k: v for k, v in field.items() if k != "required"}
+
+
+def _widen(mine: dict[str, Any], seen: dict[str, Any], misfit: bool = False) -> dict[str, Any]:
+    """One field of `existing` holding the values `seen` describes."""
+    out = dict(mine)
+    if out.get("required") and not seen.get("required"):
+        del out["required"]
+    mine_type, seen_type = mine.get("type"), seen.get("type")
+    if mine_type == seen_type == "timestamp":
+        formats = list(mine.get("timeFormats") or [])
+        out["timeFormats"] = formats + [
+            f for f in seen.get("timeFormats") or [] if f not in formats
+        ]
+    elif mine_type == seen_type == "object":
+        clashes: list[Any] = []
+        fields = _merge_fields(
+            mine.get("fields") or [], seen.get("fields") or [], event_time=True, clashes=clashes
+        )
+        if clashes:  # an unknown sub-key would send the whole object to p_extra
+            for key in _TYPE_KEYS:
+                out.pop(key, None)
+            out["type"] = "json"
+        else:
+            out["fields"] = fields
+    elif mine_type == seen_type == "array":
+        out["element"] = _widen(mine.get("element") or {}, seen.get("element") or {})
+    elif mine_type != seen_type and not _holds(mine, seen_type, misfit):
+        for key in _TYPE_KEYS:
+            out.pop(key, None)
+        out["type"] = _wider(mine_type, seen_type)
+        out.pop("isEventTime", None)
+        if out["type"] not in ("string", "bigint"):  # json and float take no indicators
+            out.pop("indicators", None)
+        if out["type"] != "string":
+            out.pop("validate", None)
+    return out
+
+
+def _holds(mine: dict[str, Any], seen_type: Any, misfit: bool = False) -> bool:
+    """Whether the person's field already takes the values of a field inferred as `seen_type`."""
+    mine_type = mine.get("type")
+    if mine_type in ("string", "json"):
+        return True  # strings take numbers, booleans and objects as their JSON text
+    if mine_type in _NUMBERS and seen_type in _NUMBERS:
+        if seen_type == "bigint" and mine_type != "float":  # any integers: maybe in range
+            return not misfit
+        return _NUMBERS.index(mine_type) >= _NUMBERS.index(seen_type)
+    if mine_type == "timestamp":
+        formats = set(mine.get("timeFormats") or ())
+        if seen_type in ("bigint", "float"):  # numbers not named like a time
+            return bool(formats & _UNIX_FORMATS)
+        # formats inference does not write (strftime...) are the person's knowledge: kept
+        return seen_type == "string" and not formats <= _INFERRED_TIME_FORMATS
+    return False
+
+
+def _wider(mine: Any, seen: Any) -> str:
+    if mine in _NUMBERS and seen in _NUMBERS:
+        return seen  # _holds said the person's is the narrower
+    structured = ("object", "array")
+    return (
+        "json" if mine in structured or seen in structured or "json" in (mine, seen) else "string"
+    )

@@ -21,10 +21,9 @@ from typing import Any
 
 import orjson
 
+from parsers.codegen import NOFAST, compile_line_plan
 from parsers.parser import Origin, ParsedEvent, ParseFailure, Parser, _as_bytes, _loads
 from parsers.schema import Field, ParserSpec, Schema, Transform
-
-Splitter = Callable[[str], "dict[str, Any] | None"]
 
 # Grok-style patterns a regex schema may name as %{NAME} or %{NAME:field}
 GROK = {
@@ -61,12 +60,39 @@ def check_spec(spec: ParserSpec) -> None:
     build_splitter(spec)
 
 
+class Splitter:
+    """Turns one line into {name: text} (None when it does not match): the reference path.
+
+    `cut_code` hands the compiled parser the same cut as source lines setting v0, v1... (one
+    local per name in `slots`) for its generated per-schema function (parsers.codegen)."""
+
+    kind = ""
+    header_lines = 0  # lines at the top of each object that are not records
+    learns_header = False  # the columns come from the object's first line
+
+    def __init__(self, empty: frozenset[str], trim: bool) -> None:
+        self.empty = empty
+        self.trim = trim
+
+    def __call__(self, text: str, columns: list[str] | None = None) -> dict[str, Any] | None:
+        raise NotImplementedError
+
+    def cut_code(self, columns: list[str] | None = None) -> CutCode | None:
+        """(source lines, their globals, slot names), or None when names repeat (the reference
+        path says which value wins)."""
+        raise NotImplementedError
+
+
+# source lines setting v0..vN (or returning NOFAST), the names they need, the field of each vI
+CutCode = tuple[list[str], dict[str, Any], tuple[str, ...]]
+
+
 def build_splitter(spec: ParserSpec) -> Splitter:
-    """The function turning one line into {name: text} (None when it does not match)."""
+    """The splitter of a csv / regex / fastmatch spec (ValueError('option: problem'))."""
     empty = frozenset(_strings(spec.option("emptyValues", ()), "emptyValues"))
     trim = _flag(spec.option("trimSpace", False), "trimSpace")
     if spec.kind == "csv":
-        return _csv_splitter(spec, empty, trim)
+        return CsvSplitter(spec, empty, trim)
     patterns = spec.option("match")
     if (
         not isinstance(patterns, tuple)
@@ -75,8 +101,10 @@ def build_splitter(spec: ParserSpec) -> Splitter:
     ):
         raise ValueError("match: a non-empty list of patterns")
     if spec.kind == "regex":
-        return _regex_splitter(patterns, spec.option("patternDefinitions", ()), empty, trim)
-    return _fastmatch_splitter(patterns, empty, trim)
+        source, groups = _regex_source(patterns, spec.option("patternDefinitions", ()))
+        return PatternSplitter("regex", source, groups, empty, trim)
+    source, groups = _fastmatch_source(patterns)
+    return PatternSplitter("fastmatch", source, groups, empty, trim)
 
 
 def _strings(value: Any, option: str) -> tuple[str, ...]:
@@ -108,56 +136,148 @@ def _finish(values: dict[str, str], empty: frozenset[str], trim: bool) -> dict[s
     return out
 
 
+NO_HEADER = (
+    "no header line seen for this object: the schema takes its columns from each object's header "
+    "line (csv hasHeader: true without columns), which a stored failed line does not keep; to "
+    "reprocess failed lines, list the columns in the schema (columns: [...], keeping hasHeader: "
+    "true to skip the header line)"
+)
+
+
 # --- csv ----------------------------------------------------------------------------------------
 
 
-def _csv_splitter(spec: ParserSpec, empty: frozenset[str], trim: bool) -> Splitter:
-    delimiter = spec.option("delimiter", ",")
-    if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '"\r\n':
-        raise ValueError("delimiter: one character (not a quote or a line break)")
-    columns = spec.option("columns")
-    has_header = _flag(spec.option("hasHeader", False), "hasHeader")
-    if columns is not None:
-        columns = _strings(columns, "columns")
-        if not columns:
-            raise ValueError("columns: a non-empty list of strings")
-    elif not has_header:
-        raise ValueError("columns: give the columns, or hasHeader: true")
-    skip = spec.option("skipHeaderLines", 0)
-    if not isinstance(skip, int) or isinstance(skip, bool) or skip < 0:
-        raise ValueError("skipHeaderLines: a number of lines, 0 or more")
-    names = list(columns or ())
+class CsvSplitter(Splitter):
+    """Values under the schema's columns, or under a header read from the object's first line."""
 
-    def split_csv(text: str, names: list[str] = names) -> dict[str, Any] | None:
-        """The values under `names` (the schema's columns, or a header read from the object)."""
+    kind = "csv"
+
+    def __init__(self, spec: ParserSpec, empty: frozenset[str], trim: bool) -> None:
+        super().__init__(empty, trim)
+        delimiter = spec.option("delimiter", ",")
+        if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '"\r\n':
+            raise ValueError("delimiter: one character (not a quote or a line break)")
+        columns = spec.option("columns")
+        has_header = _flag(spec.option("hasHeader", False), "hasHeader")
+        if columns is not None:
+            columns = _strings(columns, "columns")
+            if not columns:
+                raise ValueError("columns: a non-empty list of strings")
+        elif not has_header:
+            raise ValueError("columns: give the columns, or hasHeader: true")
+        skip = spec.option("skipHeaderLines", 0)
+        if not isinstance(skip, int) or isinstance(skip, bool) or skip < 0:
+            raise ValueError("skipHeaderLines: a number of lines, 0 or more")
+        self.delimiter = delimiter
+        self.columns = list(columns or ())
+        self.header_lines = (1 if has_header else 0) + skip
+        self.learns_header = has_header and columns is None
+
+    def values(self, text: str) -> list[str]:
+        """The line's values (csv.Error on a broken quote)."""
         if '"' in text:
-            rows = list(csv.reader([text], delimiter=delimiter, strict=True))
-            values = rows[0] if rows else []
-        else:  # no quoting: a plain split is what csv would do, much faster
-            values = text.split(delimiter)
+            rows = list(csv.reader([text], delimiter=self.delimiter, strict=True))
+            return rows[0] if rows else []
+        return text.split(self.delimiter)  # no quoting: what csv would do, much faster
+
+    def header(self, text: str) -> list[str]:
+        """The column names a header line gives."""
+        row = next(csv.reader([text], delimiter=self.delimiter), [])
+        return [name.strip() for name in row]
+
+    def __call__(self, text: str, columns: list[str] | None = None) -> dict[str, Any] | None:
+        names = self.columns if columns is None else columns
+        values = self.values(text)
         if len(values) != len(names):
             return None
-        return _finish(dict(zip(names, values)), empty, trim)  # noqa: B905 - lengths checked
+        return _finish(dict(zip(names, values)), self.empty, self.trim)  # noqa: B905 - checked
 
-    split_csv.header_lines = (1 if has_header else 0) + skip  # type: ignore[attr-defined]
-    split_csv.learns_header = has_header and columns is None  # type: ignore[attr-defined]
-    split_csv.columns = names  # type: ignore[attr-defined]
-    split_csv.delimiter = delimiter  # type: ignore[attr-defined]
-    return split_csv
+    def cut_code(self, columns: list[str] | None = None) -> CutCode | None:
+        names = tuple(self.columns if columns is None else columns)
+        if not names or len(set(names)) != len(names):
+            return None
+        lines = [
+            "    if '\"' in text:",
+            "        values = quoted(text)",
+            "    else:",
+            f"        values = text.split({self.delimiter!r})",
+            f"    if len(values) != {len(names)}:",
+            "        return NOFAST",
+            f"    {_unpack(len(names))} = values",
+        ]
+        return lines, {"quoted": self.values}, names
 
 
-# --- regex --------------------------------------------------------------------------------------
+def _unpack(count: int) -> str:
+    """The targets v0, v1... of an unpacking assignment."""
+    return ", ".join(f"v{i}" for i in range(count)) + ("," if count == 1 else "")
 
 
-def _regex_splitter(
-    patterns: tuple[str, ...], definitions: Any, empty: frozenset[str], trim: bool
-) -> Splitter:
+# --- regex and fastmatch ------------------------------------------------------------------------
+
+
+class PatternSplitter(Splitter):
+    """One regular expression whose groups sluice_gN hold the fields (fastmatch compiles to one)."""
+
+    def __init__(
+        self, kind: str, source: str, groups: dict[str, str], empty: frozenset[str], trim: bool
+    ) -> None:
+        super().__init__(empty, trim)
+        self.kind = kind
+        try:
+            self.pattern = re.compile(source, re.DOTALL if kind == "fastmatch" else 0)
+        except re.error as exc:
+            raise ValueError(f"match: invalid regular expression: {exc}") from None
+        if not groups and kind == "regex":  # fastmatch may only skip (%{_})
+            raise ValueError("match: no named group (%{PATTERN:field} or (?P<field>...))")
+        self.groups = groups  # regex group -> field name (field names may hold dots)
+
+    def __call__(self, text: str, columns: list[str] | None = None) -> dict[str, Any] | None:
+        found = self.pattern.fullmatch(text)
+        if found is None:
+            return None
+        names = self.groups
+        values: dict[str, Any] = {}
+        for group, value in found.groupdict().items():
+            if value is not None:
+                values.setdefault(names[group], value)  # alternatives: the one that matched
+        return _finish(values, self.empty, self.trim)
+
+    def cut_code(self, columns: list[str] | None = None) -> CutCode:
+        index = self.pattern.groupindex
+        positions: dict[str, list[int]] = {}  # field -> its groups' positions in groups()
+        for group, at in sorted(index.items(), key=lambda item: item[1]):  # as groupdict()
+            if group in self.groups:
+                positions.setdefault(self.groups[group], []).append(at - 1)
+        names = tuple(positions)
+        lines = [
+            "    found = fullmatch(text)",
+            "    if found is None:",
+            "        return NOFAST",
+        ]
+        flat = [p[0] for p in positions.values() if len(p) == 1]
+        if len(flat) == len(names) == self.pattern.groups and flat == sorted(flat):
+            if names:  # (fastmatch may skip every field)
+                lines.append(f"    {_unpack(len(names))} = found.groups()")
+        else:
+            lines.append("    g = found.groups()")
+            for slot, found_at in enumerate(positions.values()):
+                # several groups (alternatives) for one field: the first that matched, else None
+                expr = f"g[{found_at[-1]}]"
+                for position in reversed(found_at[:-1]):
+                    expr = f"(g[{position}] if g[{position}] is not None else {expr})"
+                lines.append(f"    v{slot} = {expr}")
+        return lines, {"fullmatch": self.pattern.fullmatch}, names
+
+
+def _regex_source(patterns: tuple[str, ...], definitions: Any) -> tuple[str, dict[str, str]]:
+    """The expression with %{PATTERN:field} expanded, and its groups' field names."""
     if definitions and not (
         isinstance(definitions, tuple) and all(isinstance(v, str) for _, v in definitions)
     ):
         raise ValueError("patternDefinitions: a mapping of names to patterns")
     known = {**GROK, **dict(definitions or ())}
-    groups: dict[str, str] = {}  # regex group -> field name (field names may hold dots)
+    groups: dict[str, str] = {}
 
     def group_for(name: str) -> str:
         group = f"sluice_g{len(groups)}"
@@ -178,82 +298,46 @@ def _regex_splitter(
         pattern = _GROK_REF.sub(ref, pattern)
         return _NAMED_GROUP.sub(lambda m: f"(?P<{group_for(m.group(1))}>", pattern)
 
-    source = expand("".join(patterns))
-    try:
-        compiled = re.compile(source)
-    except re.error as exc:
-        raise ValueError(f"match: invalid regular expression: {exc}") from None
-    if not groups:
-        raise ValueError("match: no named group (%{PATTERN:field} or (?P<field>...))")
-    fullmatch = compiled.fullmatch
-    names = groups
-
-    def split_regex(text: str) -> dict[str, Any] | None:
-        found = fullmatch(text)
-        if found is None:
-            return None
-        values: dict[str, Any] = {}
-        for group, value in found.groupdict().items():
-            if value is not None:
-                values.setdefault(names[group], value)
-        return _finish(values, empty, trim)
-
-    split_regex.pattern = compiled  # type: ignore[attr-defined]
-    return split_regex
+    return expand("".join(patterns)), groups
 
 
-# --- fastmatch ----------------------------------------------------------------------------------
+def _fastmatch_source(patterns: tuple[str, ...]) -> tuple[str, dict[str, str]]:
+    """Fastmatch as one expression (the first pattern that matches wins). Each field runs to the
+    first occurrence of the literal after it, as a left-to-right find would; the last literal
+    ends the line."""
+    groups: dict[str, str] = {}
+    sources = [_fastmatch_pattern(p, groups) for p in patterns]
+    return "|".join(f"(?:{s})" for s in sources) if len(sources) > 1 else sources[0], groups
 
 
-def _fastmatch_splitter(patterns: tuple[str, ...], empty: frozenset[str], trim: bool) -> Splitter:
-    compiled = [_fastmatch_pattern(p) for p in patterns]
-
-    def split_fastmatch(text: str) -> dict[str, Any] | None:
-        for prefix, steps in compiled:
-            values = _fastmatch(text, prefix, steps)
-            if values is not None:
-                return _finish(values, empty, trim)
-        return None
-
-    return split_fastmatch
-
-
-def _fastmatch_pattern(pattern: str) -> tuple[str, list[tuple[str, str]]]:
-    """(literal prefix, [(field, literal after it)]); '' or '_…' fields are skipped."""
+def _fastmatch_pattern(pattern: str, groups: dict[str, str]) -> str:
     parts = _FASTMATCH_REF.split(pattern)
     if len(parts) < 3:
         raise ValueError("match: a pattern needs at least one %{field}")
-    prefix, rest = parts[0], parts[1:]
-    steps = []
+    out = [re.escape(parts[0])]
+    rest = parts[1:]
     for index in range(0, len(rest), 2):
         name, literal = rest[index], rest[index + 1]
-        if not literal and index + 2 < len(rest):
+        last = index + 2 == len(rest)
+        if not literal and not last:
             raise ValueError(f"match: %{{{name}}} needs text between it and the next field")
-        steps.append((name, literal))
-    return prefix, steps
+        value = ".*" if last else _up_to(literal)
+        if name and not name.startswith("_"):  # '' and '_...' fields are matched, not kept
+            group = f"sluice_g{len(groups)}"
+            groups[group] = name
+            value = f"(?P<{group}>{value})"
+        step = value + re.escape(literal)
+        out.append(step if last else f"(?>{step})")  # atomic: never a later occurrence
+    return "".join(out)
 
 
-def _fastmatch(text: str, prefix: str, steps: list[tuple[str, str]]) -> dict[str, str] | None:
-    if not text.startswith(prefix):
-        return None
-    values: dict[str, str] = {}
-    pos = len(prefix)
-    last = len(steps) - 1
-    for index, (name, literal) in enumerate(steps):
-        if not literal:  # the last field takes the rest of the line
-            end = len(text)
-        elif index == last:  # the last literal ends the line
-            if not text.endswith(literal) or len(text) - len(literal) < pos:
-                return None
-            end = len(text) - len(literal)
-        else:
-            end = text.find(literal, pos)
-            if end < 0:
-                return None
-        if name and not name.startswith("_"):
-            values[name] = text[pos:end]
-        pos = end + len(literal)
-    return values
+def _up_to(literal: str) -> str:
+    """Any text before the first occurrence of `literal`: characters other than its first, or
+    its first not followed by the rest (the unrolled loop runs in C, no lazy backtracking)."""
+    first, rest = re.escape(literal[0]), re.escape(literal[1:])
+    if not rest:
+        return f"[^{first}]*"
+    return f"[^{first}]*(?:{first}(?!{rest})[^{first}]*)*"
 
 
 # --- transformations ----------------------------------------------------------------------------
@@ -322,9 +406,14 @@ def _apply(spec: Transform, obj: dict[str, Any], name: str) -> Any:
 
 class TextParser(Parser):
     """A schema whose lines are cut by csv/regex/fastmatch (or JSON with transformations): the
-    values become a decoded object for the JSON parser's own normalization."""
+    values become a decoded object for the JSON parser's own normalization (the reference path).
 
-    __slots__ = ("_header_lines", "_headers", "_learns_header", "_split", "_transform")
+    Without transformations, the line is also compiled into one generated function per schema
+    (per header for a csv that learns it) that cuts the line and coerces each column straight
+    into the event (parsers.codegen.compile_line_plan); whatever it does not settle (a line that
+    does not match, a broken quote, invalid UTF-8) goes the reference path, which says why."""
+
+    __slots__ = ("_fast", "_fast_by_header", "_header_lines", "_headers", "_split", "_transform")
 
     takes_text = True  # a classifier hands it the raw line, not a decoded JSON object
 
@@ -332,9 +421,12 @@ class TextParser(Parser):
         super().__init__(schema)
         self._split = build_splitter(schema.parser) if schema.parser is not None else None
         self._transform = compile_transforms(schema.fields)
-        self._header_lines = getattr(self._split, "header_lines", 0)
-        self._learns_header = getattr(self._split, "learns_header", False)
-        self._headers: list[Any] = [None, None]  # (origin, its columns) learnt from line 1
+        self._header_lines = self._split.header_lines if self._split is not None else 0
+        # (origin, its columns, their fast path): one tuple, replaced whole (threads may share)
+        self._headers: tuple[Any, ...] = (None, None, None)
+        self._fast_by_header: dict[tuple[str, ...], Callable[..., Any] | None] = {}
+        learns = self._split is not None and self._split.learns_header
+        self._fast = None if learns else self._compile_fast(None)
 
     def parse(
         self,
@@ -349,6 +441,30 @@ class TextParser(Parser):
         if line <= self._header_lines:
             self._header(raw, origin, line)
             return None
+        fast = self._fast
+        if fast is None and (headers := self._headers)[0] is origin:
+            fast = headers[2]
+        if fast is not None:
+            try:
+                text = raw if type(raw) is str else raw.decode("utf-8")
+                result = fast(text.rstrip("\r\n"), raw, origin, line, offset, parse_time)
+            except Exception:  # invalid UTF-8, a broken quote...: the reference path says why
+                result = NOFAST
+            if result is not NOFAST:
+                return result
+        return self.parse_reference(raw, origin, line, offset=offset, parse_time=parse_time)
+
+    def parse_reference(
+        self,
+        raw: bytes | str,
+        origin: Origin,
+        line: int,
+        *,
+        offset: int = 0,
+        parse_time: datetime | None = None,
+    ) -> ParsedEvent | ParseFailure:
+        """The line cut into a dict and normalized by the JSON path (tests check `parse`
+        against it)."""
         try:
             obj = self._decode(raw, origin)
         except (ValueError, TypeError, RecursionError, csv.Error) as exc:
@@ -381,15 +497,16 @@ class TextParser(Parser):
         text = raw.decode("utf-8") if isinstance(raw, bytes | bytearray) else raw
         text = text.rstrip("\r\n")
         split = self._split
-        if self._learns_header:
-            columns = self._headers[1] if self._headers[0] is origin else None
+        if split.learns_header:
+            headers = self._headers
+            columns = headers[1] if headers[0] is origin else None
             if columns is None:
-                raise ValueError("no header line seen for this object")
-            obj = split(text, columns)  # type: ignore[call-arg]
+                raise ValueError(NO_HEADER)
+            obj = split(text, columns)
         else:
             obj = split(text)
         if obj is None:
-            raise ValueError(f"the line does not match the {self.schema.parser.kind} pattern")  # type: ignore[union-attr]
+            raise ValueError(f"the line does not match the {split.kind} pattern")
         return obj
 
     @property
@@ -399,11 +516,33 @@ class TextParser(Parser):
 
     def _header(self, raw: bytes | str, origin: Origin, line: int) -> None:
         """skipHeaderLines are skipped; with hasHeader the line after them names the columns."""
-        if line == self._header_lines and self._learns_header:
+        split = self._split
+        if line == self._header_lines and isinstance(split, CsvSplitter) and split.learns_header:
             text = raw.decode("utf-8", "replace") if isinstance(raw, bytes | bytearray) else raw
-            delimiter = self._split.delimiter  # type: ignore[union-attr]
-            columns = next(csv.reader([text.rstrip("\r\n")], delimiter=delimiter), [])
-            self._headers[:] = [origin, [c.strip() for c in columns]]
+            columns = split.header(text.rstrip("\r\n"))
+            self._headers = (origin, columns, self._fast_for_header(columns))
+
+    def _fast_for_header(self, columns: list[str]) -> Callable[..., Any] | None:
+        key = tuple(columns)
+        cache = self._fast_by_header
+        if key not in cache:
+            if len(cache) >= _MAX_HEADERS:  # a source whose every object differs: start over
+                cache.clear()
+            cache[key] = self._compile_fast(columns)
+        return cache[key]
+
+    def _compile_fast(self, columns: list[str] | None) -> Callable[..., Any] | None:
+        split = self._split
+        if split is None or self._transform is not None:
+            return None
+        code = split.cut_code(columns)
+        if code is None:
+            return None
+        cut, env, slots = code
+        return compile_line_plan(self, cut, env, slots, trim=split.trim, empty=split.empty)
+
+
+_MAX_HEADERS = 256
 
 
 def compile_text_parser(schema: Schema) -> TextParser:

@@ -129,8 +129,8 @@ def _strftime_parser(pattern: str) -> TimeParser:
     def parse_strftime(value: object) -> Parsed | None:
         if type(value) is not str:
             return None
-        if fast is not None and (dt := fast(value.strip())) is not None:
-            return format_utc(dt), dt
+        if fast is not None and (parsed := fast(value.strip())) is not None:
+            return parsed
         try:
             dt = datetime.strptime(value.strip(), pattern)
             dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)

@@ -96,6 +96,12 @@ def test_from_a_sample_to_search(
     expect(page.get_by_role("button", name="Infer from sample")).to_be_visible()
     page.set_viewport_size({"width": 1440, "height": 900})
 
+    # Infer again into the saved schema: merged, not replaced (the int edit stays: values fit)
+    page.get_by_label("or upload a sample file").set_input_files(str(sample))
+    page.get_by_role("button", name="Infer from sample").click()
+    expect(editor).to_have_value(re.compile(r"^schema: Custom\.WebApp"))
+    expect(editor).to_have_value(re.compile(r"name: status\n\s+required: true\n\s+type: int\n"))
+
     # Onboard an S3 source with its tile
     page.goto(f"{live_server.url}/sources/new/?q=WebApp")
     page.get_by_role("link", name=re.compile(r"^WebApp")).click()

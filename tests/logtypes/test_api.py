@@ -2,15 +2,20 @@
 
 import base64
 import gzip
+import threading
 
 import pytest
+from django.db import connection, connections  # noqa: F401 - connection: skipif
+from django.test import Client
 
+from logtypes.models import SchemaVersion
 from tests.logtypes.test_custom import APP, LINES
-from tests.sources.test_api import admin_api, viewer_api  # noqa: F401 - fixtures
+from tests.sources.test_api import admin_api, bearer, viewer_api  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/schemas"
 JSON = "application/json"
+postgresql_only = pytest.mark.skipif("connection.vendor != 'postgresql'")
 
 
 def test_everyone_lists_and_reads_log_types(schemas_dir, viewer_api):  # noqa: F811
@@ -78,6 +83,13 @@ def test_infer(schemas_dir, viewer_api):  # noqa: F811
     body = {"sample": LINES.decode(), "name": "Custom.Api"}
     text = viewer_api.post(f"{API}/infer", body, content_type=JSON).json()["text"]
     assert text.startswith("schema: Custom.Api")
+    edited = APP.replace("  - name: level\n", "  - name: level\n    description: Severity.\n")
+    merged = viewer_api.post(f"{API}/infer", {**body, "text": edited}, content_type=JSON)
+    assert merged.json()["text"].startswith("schema: Custom.App")  # the given schema's name
+    assert "description: Severity." in merged.json()["text"]
+    broken = viewer_api.post(f"{API}/infer", {**body, "text": "fields: 3"}, content_type=JSON)
+    assert broken.status_code == 422
+    assert broken.json()["detail"][0]["loc"] == ["body", "text"]
 
 
 def test_a_body_that_is_not_a_json_object_answers_422(schemas_dir, admin_api):  # noqa: F811
@@ -92,3 +104,49 @@ def test_an_unknown_stream_type_answers_422_on_its_field(schemas_dir, viewer_api
     )
     assert answer.status_code == 422
     assert answer.json()["detail"][0]["loc"][-1] == "stream_type"
+
+
+def at_once(*calls):
+    """Run the calls in threads (each its own database connection) released together."""
+    start = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            start.wait()
+            results[index] = call()
+        except Exception as exc:  # reported by the caller's assertions
+            results[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_two_saves_of_one_log_type_at_the_same_moment(schemas_dir, admin_user):
+    """Two PUTs of new versions at once both land, numbered one after the other (the second
+    waits for the first); two creates of one new type at once: one 201, one 422 that says so.
+    Neither is a 500 from the unique (name, version) constraint."""
+    authorization = bearer(admin_user)["Authorization"]
+
+    def request(method, path, text):
+        client = Client(HTTP_AUTHORIZATION=authorization, raise_request_exception=False)
+        return getattr(client, method)(path, {"text": text}, content_type=JSON)
+
+    created = at_once(*[lambda: request("post", API, APP)] * 2)
+    assert sorted(r.status_code for r in created) == [201, 422], [r.content for r in created]
+    (refused,) = [r for r in created if r.status_code == 422]
+    assert "Custom.App exists" in refused.json()["detail"][0]["msg"]
+
+    wider = APP + "  - name: path\n    type: string\n"
+    saved = at_once(*[lambda: request("put", f"{API}/Custom.App", wider)] * 2)
+    assert [r.status_code for r in saved] == [200, 200], [r.content for r in saved]
+    assert sorted(r.json()["version"] for r in saved) == [2, 3]
+    assert list(SchemaVersion.objects.values_list("version", flat=True)) == [3, 2, 1]

@@ -3,6 +3,7 @@
 import gzip
 
 import pytest
+import yaml
 
 from audit.models import AuditEntry
 from logtypes import custom
@@ -137,6 +138,16 @@ def test_inference_from_a_sample_gives_an_editable_schema():
     assert [f.name for f in schema.fields] == ["time", "level", "status", "who"]
     with pytest.raises(ValueError, match="nothing to infer"):
         custom.infer(b"[1,2]\n", "Custom.X")
+
+
+def test_inferring_into_a_schema_keeps_an_int_the_sample_fits_and_widens_one_it_does_not():
+    narrow = APP.replace("type: int", "type: smallint")
+    fits = b'{"time":"2026-11-27T10:00:00Z","status":200}\n'
+    kept = yaml.safe_load(custom.infer(fits, "Custom.App", into=narrow))
+    assert {f["name"]: f["type"] for f in kept["fields"]}["status"] == "smallint"
+    too_big = fits + b'{"time":"2026-11-27T10:00:01Z","status":70000}\n'
+    widened = yaml.safe_load(custom.infer(too_big, "Custom.App", into=narrow))
+    assert {f["name"]: f["type"] for f in widened["fields"]}["status"] == "bigint"
 
 
 NGINX_SCHEMA = """\

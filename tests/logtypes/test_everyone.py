@@ -153,3 +153,71 @@ def test_workers_parse_with_it_and_reprocess_after_a_schema_fix(firewall):
     assert not Failure.objects.exists()
     assert Event.objects.filter(p_log_type=FIREWALL).count() == 3
     assert Source.objects.get(pk=source.pk).health == Source.Health.HEALTHY
+
+
+EXPORT = """\
+schema: Custom.Export
+parser:
+  csv: {hasHeader: true}
+fields:
+  - {name: time, type: timestamp, timeFormats: [rfc3339], isEventTime: true, required: true}
+  - {name: user, type: string, required: true}
+  - {name: bytes, type: bigint}
+"""
+
+
+def test_failed_lines_of_a_csv_that_learns_its_header_reprocess_once_columns_are_given(
+    schemas_dir,
+):
+    """A stored failed line does not hold the object's header line: reprocessing says what to do
+    (on the failure itself), and with the columns in the schema the line parses."""
+    schema_file = schemas_dir / "export.yml"
+    schema_file.write_text(EXPORT)
+    source = SourceFactory(name="export", log_types=["Custom.Export"], config={})
+    body = b"time,user,bytes\n2026-11-27T10:00:00Z,alice,12\n2026-11-27T10:00:01Z,,7\n"
+    outcome = ingest_body(source, body, object_key="export/1.csv", version="v1")
+    assert (outcome.events, outcome.failures) == (1, 1)  # line 3 has no user
+
+    schema_file.write_text(EXPORT.replace("type: string, required: true", "type: string"))
+    assert (reprocess_failures(source).parsed, Failure.objects.count()) == (0, 1)
+    assert "list the columns in the schema (columns: [...]" in Failure.objects.get().error
+
+    schema_file.write_text(
+        EXPORT.replace(
+            "{hasHeader: true}", "{hasHeader: true, columns: [time, user, bytes]}"
+        ).replace("type: string, required: true", "type: string")
+    )
+    result = reprocess_failures(source)
+    assert (result.parsed, result.still_failing) == (1, 0)
+    fixed = Event.objects.get(line=3)
+    assert fixed.fields == {"time": "2026-11-27T10:00:01.000000Z", "bytes": 7}
+
+
+def test_search_shows_a_custom_log_types_own_columns_by_default(firewall, viewer_client):
+    """Until the user picks columns, a log type's rows show its schema's scalar fields (required
+    first, the event time being the row's time already); Teleport keeps its catalog's columns."""
+    from events.search import SearchState
+    from logtypes.registry import default_columns
+
+    assert default_columns(FIREWALL) == (
+        "action",
+        "rule",
+        "src_ip",
+        "dst_port",
+        "dst_zone",
+        "conn_opened",
+    )
+    assert default_columns("Gravitational.TeleportAudit")[:3] == ("event", "code", "user")
+    assert default_columns("Nope.Nope") == ("event", "user")
+    assert SearchState(log_type=FIREWALL).shown_columns() == default_columns(FIREWALL)
+
+    EventFactory(
+        p_log_type=FIREWALL,
+        fields={"action": "deny", "rule": "ssh-guard", "src_ip": "203.0.113.9", "dst_port": 22},
+    )
+    html = viewer_client.get("/search/", {"log_type": FIREWALL}).content.decode()
+    assert "<th>rule " in html
+    assert "ssh-guard" in html
+    assert "203.0.113.9" in html
+    chosen = viewer_client.get("/search/", {"log_type": FIREWALL, "cols": "rule"}).content
+    assert "<th>action " not in chosen.decode()  # the user's pick wins

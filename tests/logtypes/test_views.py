@@ -1,8 +1,11 @@
 """Configure > Schemas: analysts read, admins edit; each editor action with and without htmx."""
 
 import gzip
+import html
+import re
 
 import pytest
+import yaml
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -65,6 +68,44 @@ def test_infer_fills_the_editor_from_pasted_lines(schemas_dir, admin_client):
     assert page.startswith('<div id="editor"')
     assert "schema: Custom.App" in page
     assert "name: who" in page
+
+
+def editor_text(page: str) -> dict:
+    """The schema in the editor's textarea."""
+    found = re.search(r'<textarea id="id_text"[^>]*>(.*?)</textarea>', page, re.DOTALL)
+    return yaml.safe_load(html.unescape(found.group(1)))
+
+
+def test_infer_merges_into_the_schema_in_the_editor_keeping_its_edits(schemas_dir, admin_client):
+    edited = APP.replace("  - name: level\n", "  - name: level\n    description: Severity.\n")
+    response = admin_client.post(
+        reverse("logtypes:new"),
+        {"text": edited, "action": "infer", "sample": LINES.decode()},
+        **HTMX,
+    )
+    assert response.status_code == 200
+    schema = editor_text(response.content.decode())
+    by_name = {f["name"]: f for f in schema["fields"]}
+    assert schema["description"] == "An app's JSON log."
+    assert list(by_name) == ["time", "level", "status", "who"]
+    assert by_name["level"] == {"name": "level", "description": "Severity.", "type": "string"}
+    assert by_name["status"]["type"] == "string"  # 200 and "x": int widened
+    assert "required" not in by_name["time"]  # the third line has no time
+
+
+def test_infer_replaces_the_untouched_starter_schema(schemas_dir, admin_client):
+    page = admin_client.get(reverse("logtypes:new")).content.decode()
+    starter = html.unescape(
+        re.search(r'<textarea id="id_text"[^>]*>(.*?)</textarea>', page, re.DOTALL).group(1)
+    )
+    response = admin_client.post(
+        reverse("logtypes:new"),
+        {"text": starter.replace("\n", "\r\n"), "action": "infer", "sample": LINES.decode()},
+        **HTMX,
+    )
+    names = [f["name"] for f in editor_text(response.content.decode())["fields"]]
+    # no "message" from the starter (a browser posts a textarea's lines with CRLF)
+    assert names == ["time", "level", "status", "who"]
 
 
 def test_saving_makes_a_tile_and_a_version_page(schemas_dir, admin_client):

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from parsers import Origin, ParsedEvent, compile_schema, load_schema
 from parsers.__main__ import main
-from parsers.infer import Inference, InferenceError, infer_records
+from parsers.infer import Inference, InferenceError, dump_yaml, infer_records, merge_schema
 
 ORIGIN = Origin("test", "sample.jsonl", "")
 
@@ -337,3 +337,106 @@ def test_the_command_refuses_a_bad_name(tmp_path, capsys):
     sample.write_bytes(b'{"a":1}\n')
     assert main(["infer", "--name", "no spaces allowed", str(sample)]) == 2
     assert "invalid log type name" in capsys.readouterr().err
+
+
+# --- merging an inferred schema into an edited one ------------------------------------------
+
+EDITED = """\
+schema: Custom.Edited
+description: The person's words.
+fields:
+  - name: when
+    required: true
+    type: timestamp
+    timeFormats: ["%d/%b/%Y:%H:%M:%S %z"]
+    isEventTime: true
+  - name: user
+    description: Who did it.
+    required: true
+    type: string
+    indicators: [username]
+  - name: status
+    type: smallint
+  - name: ok
+    type: boolean
+  - name: gone
+    required: true
+    type: string
+"""
+
+
+def test_merging_into_an_edited_schema_keeps_the_edits_and_only_widens():
+    sample = [
+        {
+            "when": "27/Nov/2026:10:00:00 +0000",
+            "user": 7,
+            "status": 70000,
+            "ok": "yes",
+            "ip": "10.0.0.1",
+            "ts": "2026-11-27T10:00:00Z",
+        },
+        {
+            "when": "27/Nov/2026:10:00:01 +0000",
+            "status": 1.5,
+            "ok": True,
+            "ip": "10.0.0.2",
+            "ts": "2026-11-27T10:00:01Z",
+        },
+    ]
+    merged = merge_schema(yaml.safe_load(EDITED), inferred(sample).schema("Custom.Other"))
+    by_name = {f["name"]: f for f in merged["fields"]}
+    assert merged["schema"] == "Custom.Edited"
+    assert merged["description"] == "The person's words."
+    assert list(by_name) == ["when", "user", "status", "ok", "gone", "ip", "ts"]
+    # a strftime time the sample's strings fit is the person's knowledge: kept as it was
+    assert by_name["when"] == yaml.safe_load(EDITED)["fields"][0]
+    # string takes the numbers: kept, with its description and indicators; not in every line
+    assert by_name["user"] == {
+        "name": "user",
+        "description": "Who did it.",
+        "type": "string",
+        "indicators": ["username"],
+    }
+    assert by_name["status"]["type"] == "float"  # smallint widened to what the sample needs
+    assert by_name["ok"]["type"] == "string"  # true and "yes"
+    assert "required" not in by_name["gone"]  # the sample never had it
+    # new fields: appended, not required, and the event time stays the person's
+    assert by_name["ip"] == {"name": "ip", "type": "string", "indicators": ["ip"]}
+    assert "isEventTime" not in by_name["ts"]
+    assert "required" not in by_name["ts"]
+    lines = [orjson.dumps(r) for r in sample]
+    for result in parse_all(yaml.safe_dump(merged, sort_keys=False), lines):
+        assert type(result) is ParsedEvent, result
+        assert result.warnings == 0, result
+
+
+def test_merging_never_narrows_a_type_the_person_chose_wider():
+    edited = yaml.safe_load(EDITED)
+    sample = [{"status": 3, "user": "alice", "ok": False, "when": "27/Nov/2026:10:00:00 +0000"}]
+    wide = dict(
+        edited,
+        fields=[dict(f, type="string") if f["name"] == "status" else f for f in edited["fields"]],
+    )
+    merged = merge_schema(wide, inferred(sample).schema())
+    assert {f["name"]: f["type"] for f in merged["fields"]}["status"] == "string"
+    # inference writes bigint for any integers: the person's smallint stays, unless the caller
+    # saw a value it does not take
+    small = merge_schema(edited, inferred(sample).schema())
+    assert {f["name"]: f["type"] for f in small["fields"]}["status"] == "smallint"
+    widened = merge_schema(edited, inferred(sample).schema(), widen=frozenset({"status"}))
+    assert {f["name"]: f["type"] for f in widened["fields"]}["status"] == "bigint"
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(samples, samples)
+def test_an_inferred_schema_merged_into_another_parses_both_samples(first, second):
+    try:
+        existing = inferred(first).schema("Custom.First")
+        seen = inferred(second).schema("Custom.Second")
+    except InferenceError:
+        return
+    text = dump_yaml(merge_schema(existing, seen))
+    for sample in (first, second):
+        for result in parse_all(text, [orjson.dumps(r) for r in sample]):
+            assert type(result) is ParsedEvent, (text, result)
+            assert result.warnings == 0, (text, result)
