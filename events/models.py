@@ -4,7 +4,7 @@ import hashlib
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F
+from django.db.models import F, Q, Value
 from django.db.models.fields.json import KeyTransform
 from django.urls import reverse
 
@@ -14,7 +14,18 @@ from parsers.indicators import INDICATOR_COLUMNS, column_values, indicator_entri
 __all__ = ["INDICATOR_COLUMNS", "Event", "Failure"]
 
 
-HOT_FIELDS = ("event", "code", "user", "login", "sid")
+# Teleport fields searched often enough to keep a (field, time) b-tree each. Every expression
+# index costs a stored row about as much as the row itself (bench/indexes.py --each), so `code`
+# (one event type and its outcome: `event:` serves it) and `login` (a few values, found by walking
+# the time index) have none since migration 0008.
+HOT_FIELDS = ("event", "user", "sid")
+
+
+def _failed() -> Q:
+    """fields -> 'success' = false, written as the search filters write it (events/filters.py
+    json_leaf), so the planner can prove that a `success:false` query implies the predicate."""
+    key = KeyTransform("success", "fields")
+    return Q(key.get_lookup("exact")(key, Value(False, output_field=models.JSONField())))
 
 
 class Event(models.Model):
@@ -41,8 +52,9 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["-p_event_time", "-id"]
-        # The hot Teleport fields, each with time so "field = x, newest first" is one index walk.
-        # The GIN index on p_any is PostgreSQL-only: see migration 0007.
+        # The hot Teleport fields, each with time so "field = x, newest first" is one index walk;
+        # failed events (success false, a few percent) by event type, so "event:x success:false"
+        # is one walk too. The GIN index on p_any is PostgreSQL-only: see migration 0007.
         indexes = [
             models.Index(F("p_event_time").desc(), F("id").desc(), name="event_time_id_desc"),
             *(
@@ -52,6 +64,12 @@ class Event(models.Model):
                     name=f"event_{name}_time",
                 )
                 for name in HOT_FIELDS
+            ),
+            models.Index(
+                KeyTransform("event", "fields"),
+                F("p_event_time").desc(),
+                name="event_failed_time",
+                condition=_failed(),
             ),
         ]
 
