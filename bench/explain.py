@@ -131,7 +131,10 @@ def main() -> int:
             events = SearchState(q=query, range=range_).events()[: PAGE_SIZE + 1]
             sql, params = events.query.sql_with_params()
             ms, rows, used = explain(sql, list(params), args.runs, parents)
-            print(f"{label:34} {range_:>5} {ms:8.1f} {rows:10,}  {', '.join(sorted(used))}")
+            print(
+                f"{label:34} {range_:>5} {ms:8.1f} {rows:10,}  {', '.join(sorted(used))}",
+                flush=True,
+            )
         transaction.set_rollback(True)  # the dropped indexes come back
     return 0
 
