@@ -1,17 +1,19 @@
 """Bare COPY benchmark: `python bench/indexes.py [--events N] [--runs R] [--database NAME]`.
 
 The same N parsed Teleport events COPYed (the writer's own encoder, one statement) into:
-  - the events table as it is now (one `p_any` array, one partial GIN index), and into a plain
-    table of the same columns without an index (the row's own cost: the baseline);
-  - the events table as the code before had it (twelve `p_any_*` arrays, twelve partial GIN
-    indexes: the database migrated back to 0006 and forward again between the rounds), and into
-    a plain table of those columns.
+  - the events table as it is now (migration 0008's indexes), and into a plain table of the same
+    columns without an index or trigger (the row's own cost: the baseline);
+  - the events table with the indexes of the code before (migration 0007: five full hot-field
+    b-trees, the separate time index; the database migrated back to 0007 and forward again
+    between the rounds), and into the plain table again.
 Rounds interleave the layouts so both see the same machine; medians of R rounds are printed with
 the ratios events table / plain table. `--breakdown` instead COPYs into plain copies of the table
 with some of its indexes (none; keys and time; those and the indicator GIN; the b-trees; all),
-to show what each group costs. `--streams 1,2,4` instead measures the write ceiling of this
-PostgreSQL: the rows split among that many connections COPYing into events_event at once
-(aggregate rows/s, rounds interleaved). Needs PostgreSQL; the database is recreated.
+to show what each group costs; `--each` into plain copies carrying one index each, and into
+events_event with and without its minute-count trigger. `--streams 1,2,4` instead measures the
+write ceiling of this PostgreSQL: the rows split among that many connections COPYing into
+events_event at once (aggregate rows/s, rounds interleaved). Needs PostgreSQL; the database is
+recreated.
 """
 
 from __future__ import annotations
@@ -27,23 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-BEFORE = ("events", "0006_drop_pattern_indexes")
-NOW = ("events", "0007_one_indicator_array")
+BEFORE = ("events", "0007_one_indicator_array")
+NOW = ("events", "0008_leaner_event_indexes")
 TARGET_TABLE_VS_PLAIN = 0.3
-OLD_COLUMNS = (
-    "p_any_ip_addresses",
-    "p_any_domain_names",
-    "p_any_trace_ids",
-    "p_any_usernames",
-    "p_any_emails",
-    "p_any_aws_arns",
-    "p_any_aws_account_ids",
-    "p_any_aws_instance_ids",
-    "p_any_aws_tags",
-    "p_any_md5_hashes",
-    "p_any_sha1_hashes",
-    "p_any_sha256_hashes",
-)
 
 
 def parsed_events(count: int) -> list:
@@ -60,20 +48,6 @@ def parsed_events(count: int) -> list:
         if type(result) is ParsedEvent:
             events.append(result)
     return events
-
-
-def old_rows(events: list) -> bytes:
-    """The rows as the code before encoded them: the twelve arrays in place of p_any (the same
-    text as events.copyformat.copy_rows up to the last column)."""
-    from events.copyformat import array_literal, copy_rows
-
-    lines = copy_rows(events, None, "bench.json.gz", "etag-1").decode().split("\n")[:-1]
-    out = []
-    for text, event in zip(lines, events, strict=True):
-        head = text.rsplit("\t", 1)[0]
-        arrays = "\t".join(array_literal(event.indicators.get(c) or []) for c in OLD_COLUMNS)
-        out.append(f"{head}\t{arrays}")
-    return ("\n".join(out) + "\n").encode("utf-8", "surrogateescape")
 
 
 def migrate(target: tuple[str, str]) -> None:
@@ -117,6 +91,7 @@ def main() -> int:
     cli.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
     cli.add_argument("--database", default="sluice_copy_bench")
     cli.add_argument("--breakdown", action="store_true", help="what each group of indexes costs")
+    cli.add_argument("--each", action="store_true", help="what each index and the trigger cost")
     cli.add_argument("--streams", help="comma-separated numbers of parallel COPY connections")
     args = cli.parse_args()
 
@@ -142,28 +117,22 @@ def main() -> int:
         counts = [int(n) for n in args.streams.split(",")]
         ceiling(events, counts, args.runs, os.environ["DATABASE_URL"])
         return 0
-    if args.breakdown:
-        breakdown(copy_rows(events, 1, "bench.json.gz", "etag-1"), len(events), args.runs)
+    data = copy_rows(events, None, "bench.json.gz", "etag-1")
+    if args.breakdown or args.each:
+        (each if args.each else breakdown)(data, len(events), args.runs)
         return 0
     ensure_partitions([e.event_time for e in events])
-    new_data = copy_rows(events, None, "bench.json.gz", "etag-1")
-    old_data = old_rows(events)
-    new_columns = ", ".join(EVENT_COLUMNS)
-    old_columns = ", ".join((*EVENT_COLUMNS[:-1], *OLD_COLUMNS))
-    plain_table("bench_plain_now")
-    migrate(BEFORE)
-    plain_table("bench_plain_before")
-    migrate(NOW)
-
+    columns = ", ".join(EVENT_COLUMNS)
+    plain_table("bench_plain")
     times: dict[str, list[float]] = {k: [] for k in ("now", "plain_now", "before", "plain_before")}
     for _ in range(args.runs):
-        times["now"].append(copy_seconds("events_event", new_columns, new_data))
-        times["plain_now"].append(copy_seconds("bench_plain_now", new_columns, new_data))
+        times["now"].append(copy_seconds("events_event", columns, data))
+        times["plain_now"].append(copy_seconds("bench_plain", columns, data))
         migrate(BEFORE)
-        times["before"].append(copy_seconds("events_event", old_columns, old_data))
-        times["plain_before"].append(copy_seconds("bench_plain_before", old_columns, old_data))
+        times["before"].append(copy_seconds("events_event", columns, data))
+        times["plain_before"].append(copy_seconds("bench_plain", columns, data))
         migrate(NOW)
-    report(len(events), len(new_data), len(old_data), args.runs, times)
+    report(len(events), len(data), args.runs, times)
     return 0
 
 
@@ -175,42 +144,115 @@ INDEX_GROUPS = {
     "every b-tree, no GIN": lambda name: "gin" not in name,
     "every index (as events_event)": lambda name: True,
 }
+BASELINE = "no index (baseline)"
+
+
+def events_indexes() -> list[tuple[str, str]]:
+    """(name, definition) of every index of events_event (the partitioned parent's)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'events_event' "
+            "ORDER BY indexname"
+        )
+        return cursor.fetchall()
+
+
+def table_with(table: str, indexes: list[tuple[str, str]]) -> str:
+    """A plain copy of events_event named `table` carrying `indexes`."""
+    from django.db import connection
+
+    plain_table(table)
+    with connection.cursor() as cursor:
+        for name, definition in indexes:
+            cursor.execute(
+                definition.replace("ON ONLY public.events_event", f"ON {table}").replace(
+                    f"INDEX {name} ", f"INDEX {table}_{name} "
+                )
+            )
+    return table
+
+
+def print_rates(title: str, rows: int, times: dict[str, list[float]]) -> None:
+    base = statistics.median(times[BASELINE])
+    print(title)
+    for label, samples in times.items():
+        median = statistics.median(samples)
+        cost = (median - base) / rows * 100_000
+        print(
+            f"{label:<44} {rows / median:>9,.0f} rows/s {base / median:>6.2f}x "
+            f"{cost:>+7.2f} s per 100k rows"
+        )
 
 
 def breakdown(data: bytes, rows: int, runs: int) -> None:
     """COPY rates into plain tables carrying groups of events_event's indexes (interleaved)."""
-    from django.db import connection
-
     from events.copyformat import EVENT_COLUMNS
 
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'events_event'"
-        )
-        indexes = cursor.fetchall()
-    tables = {}
-    for number, (label, wanted) in enumerate(INDEX_GROUPS.items()):
-        table = f"bench_indexes_{number}"
-        plain_table(table)
-        with connection.cursor() as cursor:
-            for name, definition in indexes:
-                if wanted(name):
-                    cursor.execute(
-                        definition.replace("ON ONLY public.events_event", f"ON {table}").replace(
-                            f"INDEX {name} ", f"INDEX {table}_{name} "
-                        )
-                    )
-        tables[label] = table
+    indexes = events_indexes()
+    tables = {
+        label: table_with(f"bench_indexes_{number}", [i for i in indexes if wanted(i[0])])
+        for number, (label, wanted) in enumerate(INDEX_GROUPS.items())
+    }
     columns = ", ".join(EVENT_COLUMNS)
     times: dict[str, list[float]] = {label: [] for label in tables}
     for _ in range(runs):
         for label, table in tables.items():
             times[label].append(copy_seconds(table, columns, data))
-    base = statistics.median(times["no index (baseline)"])
-    print(f"bare COPY of {rows:,} events into copies of events_event, medians of {runs} rounds")
-    for label, samples in times.items():
-        median = statistics.median(samples)
-        print(f"{label:<34} {rows / median:>9,.0f} rows/s {base / median:>6.2f}x")
+    print_rates(
+        f"bare COPY of {rows:,} events into copies of events_event, medians of {runs} rounds",
+        rows,
+        times,
+    )
+
+
+TRIGGER = "events_minute_count_insert"
+
+
+def each(data: bytes, rows: int, runs: int) -> None:
+    """COPY rates into plain tables carrying one of events_event's indexes each, and into
+    events_event itself with and without its minute-count trigger (interleaved)."""
+    from django.db import connection
+
+    from events.copyformat import EVENT_COLUMNS
+    from events.partitions import ensure_partitions
+
+    ensure_partitions(parsed_times(data))
+    tables = {BASELINE: table_with("bench_each_none", [])}
+    for number, index in enumerate(events_indexes()):
+        tables[index[0]] = table_with(f"bench_each_{number}", [index])
+    columns = ", ".join(EVENT_COLUMNS)
+    times: dict[str, list[float]] = {label: [] for label in tables}
+    times["events_event"], times["events_event without the trigger"] = [], []
+    for _ in range(runs):
+        for label, table in tables.items():
+            times[label].append(copy_seconds(table, columns, data))
+        times["events_event"].append(copy_seconds("events_event", columns, data))
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE events_event DISABLE TRIGGER {TRIGGER}")
+        try:
+            without = copy_seconds("events_event", columns, data)
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute(f"ALTER TABLE events_event ENABLE TRIGGER {TRIGGER}")
+        times["events_event without the trigger"].append(without)
+    print_rates(
+        f"bare COPY of {rows:,} events: one index each, medians of {runs} interleaved rounds "
+        "(s per 100k rows: above the baseline)",
+        rows,
+        times,
+    )
+
+
+def parsed_times(data: bytes) -> set:
+    """The UTC days of the COPY rows' p_event_time (column 4), for their partitions."""
+    from datetime import date
+
+    days = {line.split(b"\t")[3][:10] for line in data.splitlines() if line}
+    return {
+        datetime.combine(date.fromisoformat(day.decode()), datetime.min.time(), UTC) for day in days
+    }
 
 
 def ceiling(events: list, counts: list[int], runs: int, url: str) -> None:
@@ -258,19 +300,19 @@ def ceiling(events: list, counts: list[int], runs: int, url: str) -> None:
         print(f"{n} connection(s)   {rows / median:>9,.0f} rows/s {one_stream / median:>6.2f}x")
 
 
-def report(rows: int, new_bytes: int, old_bytes: int, runs: int, times: dict) -> None:
+def report(rows: int, size: int, runs: int, times: dict) -> None:
     rate = {name: rows / statistics.median(samples) for name, samples in times.items()}
     print(
-        f"bare COPY of {rows:,} parsed Teleport events, medians of {runs} interleaved rounds "
-        f"(COPY text: {new_bytes / rows:.0f} bytes/row now, {old_bytes / rows:.0f} before)"
+        f"bare COPY of {rows:,} parsed Teleport events ({size / rows:.0f} bytes/row of COPY "
+        f"text), medians of {runs} interleaved rounds; load average {load_average()}"
     )
-    print(f"{'layout':<44} {'events table':>13} {'plain table':>12} {'ratio':>6}")
+    print(f"{'indexes':<52} {'events table':>13} {'plain table':>12} {'ratio':>6}")
     for label, table, plain in (
-        ("now: p_any, 1 partial GIN index", "now", "plain_now"),
-        ("before: 12 p_any_* arrays, 12 partial GIN", "before", "plain_before"),
+        (f"now ({NOW[1]})", "now", "plain_now"),
+        (f"before ({BEFORE[1]})", "before", "plain_before"),
     ):
         print(
-            f"{label:<44} {rate[table]:>9,.0f} r/s {rate[plain]:>8,.0f} r/s "
+            f"{label:<52} {rate[table]:>9,.0f} r/s {rate[plain]:>8,.0f} r/s "
             f"{rate[table] / rate[plain]:>5.2f}x"
         )
     ratio = rate["now"] / rate["plain_now"]
@@ -280,6 +322,10 @@ def report(rows: int, new_bytes: int, old_bytes: int, runs: int, times: dict) ->
         f"events table / plain table now: {ratio:.2f}x "
         f"(target >= {TARGET_TABLE_VS_PLAIN}x: {verdict})"
     )
+
+
+def load_average() -> str:
+    return " / ".join(f"{value:.1f}" for value in os.getloadavg()) + " (1/5/15 min)"
 
 
 if __name__ == "__main__":

@@ -15,15 +15,16 @@ __all__ = ["INDICATOR_COLUMNS", "Event", "Failure"]
 
 
 # Teleport fields searched often enough to keep a (field, time) b-tree each. Every expression
-# index costs about as much to keep as a COPY of the row itself (bench/indexes.py --each), so
-# `code` (one event type and its outcome: `event:` serves it) and `login` (few values, found by
-# walking the time index) have none since migration 0008.
-HOT_FIELDS = ("event", "user", "sid")
+# index costs a stored row about as much as the row itself (bench/indexes.py --each), so `code`
+# (one event type and its outcome: `event:` and `success:` find the same events) has none since
+# migration 0008. `login` keeps its own: a rare login (an attacker's guess) over 30 days would
+# otherwise walk every event of the window (minutes at 10M events).
+HOT_FIELDS = ("event", "user", "login", "sid")
 
 
 def _failed() -> Q:
     """fields -> 'success' = false, written as the search filters write it (events/filters.py
-    json_leaf), so the planner can prove a `success:false` query implies the index predicate."""
+    json_leaf), so the planner can prove that a `success:false` query implies the predicate."""
     key = KeyTransform("success", "fields")
     return Q(key.get_lookup("exact")(key, Value(False, output_field=models.JSONField())))
 
