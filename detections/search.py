@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from django.db.models import Q
 
+from audit.responses import MAX_ID
 from detections.models import Match
 from events.query import QueryError, Term
 
 FIELD = "p_alert_id"
-MAX_ID = 2**63 - 1
 
 
 def alert_leaf(term: Term) -> Q:
