@@ -212,6 +212,25 @@ def update_schema(request: HttpRequest, name: str, body: SchemaIn) -> dict[str, 
     return _out(registry.get(name), text=version.text, version=version.version)
 
 
+def _route_log_types_named(word: str) -> None:
+    """GET and PUT /schemas/test and /schemas/infer: a log type may be named like an action (a
+    name needs no dot), and Django resolves those paths to the POST-only actions (405) first."""
+    read = {200: SchemaOut, **errors(404, 422)}
+    update = {200: SchemaOut, **errors(400, 403, 404, 422), 409: Conflict}
+
+    @router.get(f"/{word}", response=read, include_in_schema=False, operation_id=f"read_{word}")
+    def read_named(request: HttpRequest) -> dict[str, Any]:
+        return read_schema(request, word)
+
+    @router.put(f"/{word}", response=update, include_in_schema=False, operation_id=f"put_{word}")
+    def update_named(request: HttpRequest, body: SchemaIn) -> dict[str, Any]:
+        return update_schema(request, word, body)
+
+
+for _action in ("test", "infer"):
+    _route_log_types_named(_action)
+
+
 @router.get(
     "/{name}/versions",
     response={200: list[VersionOut], **errors(404, 422)},

@@ -150,3 +150,16 @@ def test_two_saves_of_one_log_type_at_the_same_moment(schemas_dir, admin_user):
     assert [r.status_code for r in saved] == [200, 200], [r.content for r in saved]
     assert sorted(r.json()["version"] for r in saved) == [2, 3]
     assert list(SchemaVersion.objects.values_list("version", flat=True)) == [3, 2, 1]
+
+
+def test_log_types_named_like_an_action_are_read_and_saved(schemas_dir, admin_api):  # noqa: F811
+    """A log type's name needs no dot, so /schemas/test may name one: the POST-only action of
+    the same path must not answer its GET or PUT with a 405."""
+    assert admin_api.get(f"{API}/infer").status_code == 404
+    text = "schema: test\nfields:\n  - name: msg\n    type: string\n"
+    (schemas_dir / "test.yml").write_text(text)
+    assert admin_api.get(f"{API}/test").json()["text"] == text
+    changed = text + "  - name: host\n    type: string\n"
+    saved = admin_api.put(f"{API}/test", {"text": changed}, content_type=JSON)
+    assert saved.status_code == 200, saved.content
+    assert admin_api.get(f"{API}/test").json()["text"] == changed
