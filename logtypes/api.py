@@ -218,11 +218,15 @@ def _route_log_types_named(word: str) -> None:
     read = {200: SchemaOut, **errors(404, 422)}
     update = {200: SchemaOut, **errors(400, 403, 404, 422), 409: Conflict}
 
-    @router.get(f"/{word}", response=read, include_in_schema=False, operation_id=f"read_{word}")
+    @router.get(
+        f"/{word}", response=read, include_in_schema=False, url_name=f"read_schema_named_{word}"
+    )
     def read_named(request: HttpRequest) -> dict[str, Any]:
         return read_schema(request, word)
 
-    @router.put(f"/{word}", response=update, include_in_schema=False, operation_id=f"put_{word}")
+    @router.put(
+        f"/{word}", response=update, include_in_schema=False, url_name=f"update_schema_named_{word}"
+    )
     def update_named(request: HttpRequest, body: SchemaIn) -> dict[str, Any]:
         return update_schema(request, word, body)
 
